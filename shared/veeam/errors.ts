@@ -1,0 +1,95 @@
+/**
+ * Typed errors of the appliance client. Messages carry the method and a path without query string or
+ * credentials, and never a token or password.
+ */
+
+export interface ProblemDetails {
+  title?: string;
+  detail?: string;
+  traceId?: string;
+  errors?: Record<string, string[]>;
+}
+
+/** The appliance answered with a non-2xx status. */
+export class VeeamApiError extends Error {
+  override readonly name = 'VeeamApiError';
+  readonly title?: string;
+  readonly detail?: string;
+  readonly traceId?: string;
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    problem: ProblemDetails = {},
+    /** Seconds or HTTP-date from Retry-After, already converted to ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(
+      `${method} ${path} answered ${status}` +
+        (problem.title ? ` ${problem.title}` : '') +
+        (problem.detail ? `: ${problem.detail}` : '') +
+        (problem.traceId ? ` (traceId ${problem.traceId})` : ''),
+    );
+    this.title = problem.title;
+    this.detail = problem.detail;
+    this.traceId = problem.traceId;
+  }
+}
+
+/** The request failed below HTTP: refused, reset, timed out, DNS. */
+export class VeeamNetworkError extends Error {
+  override readonly name = 'VeeamNetworkError';
+  constructor(
+    readonly code: string,
+    readonly method: string,
+    readonly path: string,
+    /** True when the request certainly never reached the appliance (e.g. ECONNREFUSED). */
+    readonly notSent: boolean,
+  ) {
+    super(`${method} ${path} failed: ${code}`);
+  }
+}
+
+/** The appliance's certificate was not trusted. */
+export class VeeamTlsError extends Error {
+  override readonly name = 'VeeamTlsError';
+  constructor(
+    readonly code: string,
+    readonly origin: string,
+  ) {
+    super(
+      `The appliance certificate at ${origin} is not trusted (${code}). ` +
+        'If the appliance uses a self-signed certificate, give its PEM certificate or CA in VEEAM_CA_CERT ' +
+        '(or the secret veeam-ca-cert, or --ca-file). TLS verification is never switched off.',
+    );
+  }
+}
+
+/** The appliance rejected the user name or password. */
+export class VeeamAuthError extends Error {
+  override readonly name = 'VeeamAuthError';
+  constructor(
+    readonly status: number,
+    detail?: string,
+  ) {
+    super(`The appliance rejected the credentials (${status})${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export class MfaRequiredError extends Error {
+  override readonly name = 'MfaRequiredError';
+  constructor() {
+    super('MFA is enabled for this account; use a service account without MFA');
+  }
+}
+
+/** A delete may or may not have reached the appliance, and no safe check could tell. */
+export class AmbiguousDeleteError extends Error {
+  override readonly name = 'AmbiguousDeleteError';
+  constructor(
+    readonly vmId: string,
+    cause?: Error,
+  ) {
+    super('unknown whether the delete was accepted', { cause });
+  }
+}

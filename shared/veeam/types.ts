@@ -1,0 +1,160 @@
+/**
+ * The public surface of the Veeam appliance client. The engine, the functions, the CLI and the
+ * benchmark depend on these types only; everything else under shared/veeam/ is an implementation detail.
+ */
+import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
+
+export type ApiVersionSetting = ApiVersion | 'auto';
+
+/** Statuses after which a session never changes again. */
+export type TerminalSessionStatus = 'Success' | 'Warning' | 'Error' | 'Canceled' | 'NeverExecuted';
+
+/** A job session as the appliance returns it (v1 and v8.1 share these fields). */
+export interface JobSession {
+  id: string;
+  type?: string;
+  status: string;
+  executionStartTime?: string | null;
+  executionStopTime?: string | null;
+  executionDuration?: string | null;
+  usn?: number;
+  _links?: Record<string, { href: string }>;
+}
+
+/** Timing of the session poll schedule. Every value has a default tuned by `npm run bench`. */
+export interface PollOptions {
+  /** Delay before the first poll of a session. */
+  initialIntervalMs?: number;
+  /** Upper bound of the delay between two polls of one session. */
+  maxIntervalMs?: number;
+}
+
+export interface RetryOptions {
+  /** Retries after the first attempt (default 4). */
+  maxRetries?: number;
+  /** Base of the exponential backoff (default 500 ms). */
+  baseDelayMs?: number;
+  /** Cap of one backoff delay, Retry-After included (default 30 s). */
+  maxDelayMs?: number;
+  /** Cap of the time spent retrying one request (default 2 min). */
+  maxRetryTimeMs?: number;
+}
+
+/** What the client tells its caller about each HTTP exchange (for dependency telemetry). */
+export interface RequestInfo {
+  method: string;
+  /** Path without query string or credentials, e.g. /api/v8.1/jobSessions/{id}. */
+  path: string;
+  kind: 'auth' | 'delete' | 'poll' | 'other';
+  status?: number;
+  durationMs: number;
+  ok: boolean;
+}
+
+export interface VeeamClientOptions {
+  /** https:// base URL of the appliance; http:// only for loopback hosts. */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** default 'auto': probe v8.1, fall back to v1. */
+  apiVersion?: ApiVersionSetting;
+  /** PEM certificate or CA to trust for a self-signed appliance. */
+  caCert?: string;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Global cap of requests in flight to the appliance (default 32). */
+  maxInFlight?: number;
+  retry?: RetryOptions;
+  poll?: PollOptions;
+  /** Called once per HTTP exchange. */
+  onRequest?: (info: RequestInfo) => void;
+  /** Called for conditions an admin should see but that don't fail a VM (e.g. a foreign self link). */
+  onWarning?: (message: string) => void;
+}
+
+/** The answer to a delete request. */
+export type DeleteSubmission =
+  | { kind: 'session'; session: JobSession; attempts: number }
+  /** v8.1 answered 204: nothing to delete, the VM is done. */
+  | { kind: 'nothingToDelete'; attempts: number };
+
+export interface DeletionPlan {
+  vmId: string;
+  vmName?: string;
+  /** v8.1: the VM's ManualSnapshot restore points. v1: undefined (v1 cannot list them). */
+  snapshots?: SnapshotInfo[];
+}
+
+export interface SessionResult {
+  sessionId: string;
+  /** A terminal status, or 'TimedOut' when the wait ended first. */
+  status: TerminalSessionStatus | 'TimedOut';
+  /** The last status the appliance reported. */
+  lastStatus: string;
+  session?: JobSession;
+  /** The last 20 log entries, on Warning or Error (and TimedOut where readable). */
+  log?: LogEntry[];
+  polls: number;
+}
+
+export interface SessionProgress {
+  sessionId: string;
+  status: string;
+  polls: number;
+}
+
+export interface PollUntilDoneOptions {
+  abortSignal?: AbortSignal;
+}
+
+/** A core-lro style poller for one job session. */
+export interface SessionPollerLike {
+  readonly sessionId: string;
+  isDone(): boolean;
+  /** Resolves with the final result; never rejects for session failures, only reports them. */
+  pollUntilDone(options?: PollUntilDoneOptions): Promise<SessionResult>;
+  onProgress(callback: (progress: SessionProgress) => void): () => void;
+  /** JSON that `restoreFrom` accepts to resume polling elsewhere. */
+  serialize(): string;
+}
+
+export interface SessionPollerOptions {
+  /** Ends the wait with status TimedOut (default 30 min). */
+  maxWaitMs?: number;
+  /** Absolute epoch-ms deadline; the earlier of this and maxWaitMs wins. */
+  deadline?: number;
+  /** For a v8.1 batch session: the VM whose part of the log decides the result. */
+  vmId?: string;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface RequestCounts {
+  auth: number;
+  delete: number;
+  poll: number;
+  other: number;
+}
+
+export interface VeeamClient {
+  /** scheme://host:port of the appliance; the only origin that ever receives the token. */
+  readonly origin: string;
+  /** Logs in and settles the API version ('auto' probes once). Idempotent. */
+  connect(options?: CallOptions): Promise<{ apiVersion: ApiVersion }>;
+  readonly apiVersion: ApiVersion | undefined;
+  deleteSnapshots(vmId: string, options?: CallOptions): Promise<DeleteSubmission>;
+  /** v8.1 only: one session for many VMs. */
+  deleteSnapshotsBatch(vmIds: readonly string[], options?: CallOptions): Promise<DeleteSubmission>;
+  /** Dry run: what a delete would remove. Throws VeeamApiError 404 for an unknown VM. */
+  planDeletion(vmId: string, options?: CallOptions): Promise<DeletionPlan>;
+  getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
+  getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
+  createSessionPoller(session: JobSession, options?: SessionPollerOptions): SessionPollerLike;
+  restorePoller(serialized: string): SessionPollerLike;
+  /** Requests sent so far, by kind. */
+  readonly requestCounts: RequestCounts;
+  /** Releases the keep-alive agent and the poll scheduler. */
+  close(): void;
+}
