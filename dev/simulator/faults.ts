@@ -1,0 +1,128 @@
+/**
+ * Fault rules and the decisions they produce for one request. Rules are evaluated in three stages so a
+ * rule is only spent when it can take effect: before the request is handled (latency, status, drop
+ * before), while it is handled (foreign links, stuck sessions) and after it was handled successfully
+ * (drop after, slow, malformed JSON).
+ */
+import type { Random } from './random';
+import type { FaultKind, FaultRule, SimRoute } from './types';
+
+const DEFAULT_FOREIGN_ORIGIN = 'http://foreign.invalid';
+
+export interface PreDecision {
+  latencyMs: number;
+  status?: { status: 429 | 500 | 502 | 503; retryAfter?: string };
+  drop: boolean;
+}
+
+export interface HandlingDecision {
+  linkOrigin?: string;
+  stuck: boolean;
+}
+
+export interface PostDecision {
+  drop: boolean;
+  slowMs: number;
+  malformedJson: boolean;
+}
+
+export interface FaultTarget {
+  route: SimRoute | 'unknown';
+  vmIds: string[];
+}
+
+export interface FaultBook {
+  add(rule: FaultRule): void;
+  clear(): void;
+  before(target: FaultTarget): PreDecision;
+  during(target: FaultTarget): HandlingDecision;
+  after(target: FaultTarget): PostDecision;
+}
+
+type Stage = 'before' | 'during' | 'after';
+
+const always = (): boolean => true;
+
+function stageOf(rule: FaultRule): Stage {
+  const byKind: Record<FaultKind, Stage> = {
+    latency: 'before',
+    status: 'before',
+    drop: rule.phase === 'after' ? 'after' : 'before',
+    foreignSelfLink: 'during',
+    stuck: 'during',
+    slow: 'after',
+    malformedJson: 'after',
+  };
+  return byKind[rule.kind];
+}
+
+export function createFaultBook(initial: readonly FaultRule[], random: Random): FaultBook {
+  let rules: Array<{ rule: FaultRule; remaining: number }> = [];
+
+  /**
+   * Fires the rules of `stage` that match this request, in order: each firing spends one of its `times`
+   * and is applied at once, so `wanted` sees the effect of earlier firings.
+   */
+  const fire = (
+    stage: Stage,
+    target: FaultTarget,
+    wanted: (rule: FaultRule) => boolean,
+    apply: (rule: FaultRule) => void,
+  ): void => {
+    for (const entry of rules) {
+      const { rule } = entry;
+      if (entry.remaining <= 0 || stageOf(rule) !== stage) continue;
+      if (rule.route !== '*' && rule.route !== target.route) continue;
+      if (rule.vmId !== undefined && !target.vmIds.includes(rule.vmId)) continue;
+      if (!wanted(rule)) continue;
+      const probability = rule.probability ?? 1;
+      if (probability < 1 && random.next() >= probability) continue;
+      entry.remaining--;
+      apply(rule);
+    }
+  };
+
+  const book: FaultBook = {
+    add: (rule) => {
+      rules.push({ rule, remaining: rule.times ?? Infinity });
+    },
+    clear: () => {
+      rules = [];
+    },
+    before: (target) => {
+      const decision: PreDecision = { latencyMs: 0, drop: false };
+      // Only the first refusal (status or drop) can take effect; later ones are left unspent.
+      const refused = (): boolean => decision.drop || decision.status !== undefined;
+      fire(
+        'before',
+        target,
+        (rule) => rule.kind === 'latency' || !refused(),
+        (rule) => {
+          if (rule.kind === 'latency') decision.latencyMs += rule.latencyMs ?? 0;
+          else if (rule.kind === 'drop') decision.drop = true;
+          else decision.status = { status: rule.status ?? 503, retryAfter: rule.retryAfter };
+        },
+      );
+      return decision;
+    },
+    during: (target) => {
+      const decision: HandlingDecision = { stuck: false };
+      fire('during', target, always, (rule) => {
+        if (rule.kind === 'stuck') decision.stuck = true;
+        else decision.linkOrigin ??= (rule.foreignOrigin ?? DEFAULT_FOREIGN_ORIGIN).replace(/\/+$/, '');
+      });
+      return decision;
+    },
+    after: (target) => {
+      const decision: PostDecision = { drop: false, slowMs: 0, malformedJson: false };
+      fire('after', target, always, (rule) => {
+        if (rule.kind === 'drop') decision.drop = true;
+        else if (rule.kind === 'slow') decision.slowMs += rule.delayMs ?? 0;
+        else decision.malformedJson = true;
+      });
+      return decision;
+    },
+  };
+  initial.forEach(book.add);
+  return book;
+}

@@ -1,0 +1,43 @@
+/** The shape of a route and what its handler gets. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenStore } from '../auth';
+import type { SimResponse } from '../response';
+import type { SimState } from '../state';
+import type { ApiGeneration, SimRoute, SimUser, SimulatorCounters } from '../types';
+
+export interface RouteRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: string;
+  headers: IncomingHttpHeaders;
+  /** scheme://host the absolute links of this answer point at. */
+  linkOrigin: string;
+  /** A 'stuck' fault applies: the session this request starts never ends. */
+  forceStuck: boolean;
+}
+
+export interface RouteDef {
+  route: SimRoute;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Matches the whole path; named groups become params. */
+  pattern: RegExp;
+  /** The API generation the route belongs to (undefined: unversioned, always served). */
+  generation?: ApiGeneration;
+  /** Served without a bearer token. */
+  anonymous?: boolean;
+  /** The VMs a request is about, for fault rules with a vmId. */
+  vmIdsOf?: (request: Pick<RouteRequest, 'params' | 'query' | 'body'>) => string[];
+  handle(request: RouteRequest): SimResponse;
+}
+
+export interface RouteDeps {
+  state: SimState;
+  tokens: TokenStore;
+  users: SimUser[];
+  counters: SimulatorCounters;
+  now: () => number;
+  accessTokenLifetimeSec: number;
+  maxPageSize: number;
+}
+
+export const ID = '(?<id>[A-Za-z0-9-]+)';
