@@ -27,6 +27,28 @@ export interface PollOptions {
   initialIntervalMs?: number;
   /** Upper bound of the delay between two polls of one session. */
   maxIntervalMs?: number;
+  /** Replaces the default adaptive schedule (built from the two values above) for every poller of the client. */
+  policy?: PollIntervalPolicy;
+  /**
+   * v8.1: when at least this many sessions are due in the same tick, one GET /jobSessions?Status=Running page
+   * replaces their single GETs (default 4; 0 turns it off).
+   */
+  runningPageMinSessions?: number;
+}
+
+export interface PollIntervalContext {
+  /** Time since the session was submitted (or its poller created), in ms. */
+  elapsedMs: number;
+  /** Polls of this session so far. */
+  polls: number;
+}
+
+/** Decides when a running session is polled next; one instance is shared by all pollers of a client. */
+export interface PollIntervalPolicy {
+  /** Delay before the next poll; a Retry-After answer can only lengthen it. */
+  nextDelayMs(context: PollIntervalContext): number;
+  /** A session of this client finished after durationMs of execution. */
+  observe?(durationMs: number): void;
 }
 
 export interface RetryOptions {

@@ -1,0 +1,117 @@
+/**
+ * Token lifecycle: password login, refresh shortly before expiry with one shared in-flight promise, one
+ * renewal after a 401, and a single password login when the refresh token is rejected.
+ */
+import { MfaRequiredError, VeeamApiError, VeeamAuthError } from './errors';
+import type { TransportRequest, TransportResponse } from './transport';
+
+export interface AuthOptions {
+  username: string;
+  password: string;
+  /** Sends a token request (retried like any idempotent request). */
+  send(request: TransportRequest): Promise<TransportResponse>;
+  /** Refresh this long before expiry, capped at half the token lifetime (default 60 s). */
+  refreshBeforeExpiryMs?: number;
+  now?: () => number;
+}
+
+export interface Auth {
+  /** A valid access token, refreshed first when it is about to expire. */
+  getToken(abortSignal?: AbortSignal): Promise<string>;
+  /** After a 401 with `staleToken`: a renewed token (shared with any concurrent renewal). */
+  renew(staleToken: string, abortSignal?: AbortSignal): Promise<string>;
+  /** Current secrets, for scrubbing messages. */
+  secrets(): string[];
+}
+
+interface TokenState {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt: number;
+  refreshAt: number;
+}
+
+const TOKEN_PATH = '/api/oauth2/token';
+
+export function createAuth(options: AuthOptions): Auth {
+  const now = options.now ?? Date.now;
+  const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 60_000;
+  let state: TokenState | undefined;
+  let pending: Promise<TokenState> | undefined;
+
+  async function grant(form: Record<string, string>, abortSignal?: AbortSignal): Promise<TokenState> {
+    const response = await options.send({
+      method: 'POST',
+      path: TOKEN_PATH,
+      route: TOKEN_PATH,
+      kind: 'auth',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+      abortSignal,
+    });
+    const body = (response.body ?? {}) as Record<string, unknown>;
+    if (typeof body.access_token !== 'string' || body.access_token === '') {
+      if (body.mfa_enabled === true) throw new MfaRequiredError();
+      throw new VeeamAuthError(response.status, 'the token response has no access_token');
+    }
+    const lifetimeMs = Math.max(0, Number(body.expires_in ?? 3600) * 1000);
+    const issuedAt = now();
+    return {
+      accessToken: body.access_token,
+      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+      expiresAt: issuedAt + lifetimeMs,
+      refreshAt: issuedAt + lifetimeMs - Math.min(refreshBeforeMs, lifetimeMs / 2),
+    };
+  }
+
+  async function passwordLogin(abortSignal?: AbortSignal): Promise<TokenState> {
+    try {
+      return await grant(
+        { grant_type: 'Password', username: options.username, password: options.password },
+        abortSignal,
+      );
+    } catch (error) {
+      if (error instanceof VeeamApiError && [400, 401, 403].includes(error.status)) {
+        throw new VeeamAuthError(error.status, error.detail ?? error.title);
+      }
+      throw error;
+    }
+  }
+
+  /** Refresh when a refresh token exists; when the appliance rejects it, log in with the password once. */
+  async function renewState(abortSignal?: AbortSignal): Promise<TokenState> {
+    const refreshToken = state?.refreshToken;
+    if (refreshToken) {
+      try {
+        return await grant({ grant_type: 'Refresh_token', refresh_token: refreshToken }, abortSignal);
+      } catch (error) {
+        if (!(error instanceof VeeamApiError && [400, 401, 403].includes(error.status))) throw error;
+      }
+    }
+    return passwordLogin(abortSignal);
+  }
+
+  function shared(work: () => Promise<TokenState>): Promise<TokenState> {
+    pending ??= work()
+      .then((next) => (state = next))
+      .finally(() => (pending = undefined));
+    return pending;
+  }
+
+  return {
+    async getToken(abortSignal) {
+      if (pending) return (await pending).accessToken;
+      if (!state) return (await shared(() => passwordLogin(abortSignal))).accessToken;
+      if (now() >= state.refreshAt) return (await shared(() => renewState(abortSignal))).accessToken;
+      return state.accessToken;
+    },
+    async renew(staleToken, abortSignal) {
+      if (pending) return (await pending).accessToken;
+      if (state && state.accessToken !== staleToken) return state.accessToken;
+      return (await shared(() => renewState(abortSignal))).accessToken;
+    },
+    secrets() {
+      return [options.password, state?.accessToken ?? '', state?.refreshToken ?? ''].filter((s) => s !== '');
+    },
+  };
+}

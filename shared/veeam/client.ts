@@ -1,0 +1,295 @@
+/**
+ * createVeeamClient: wires the transport, retry loop, token lifecycle, API profile, delete guard, shared
+ * poll scheduler and session pollers behind the VeeamClient interface.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
+import { ConfigError } from '../errors';
+import { detectApiVersion, PROFILES, type ApiProfile } from './api';
+import { createAuth } from './auth';
+import { submitDelete, type GuardedSend } from './deleteGuard';
+import { VeeamApiError } from './errors';
+import { createAdaptiveIntervalPolicy } from './interval';
+import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
+import { createScheduler, type Clock } from './scheduler';
+import {
+  createSessionPoller,
+  LOG_ENTRIES_KEPT,
+  restoreSessionPoller,
+  type SessionAdapterDeps,
+} from './session';
+import { createSessionReader } from './sessionReader';
+import { createTransport, type TransportRequest } from './transport';
+import type { CallOptions, DeletionPlan, RequestCounts, VeeamClient, VeeamClientOptions } from './types';
+import { parseApplianceUrl } from './url';
+
+export const CLIENT_DEFAULTS = {
+  apiVersion: 'auto',
+  requestTimeoutMs: 30_000,
+  maxInFlight: 32,
+  runningPageMinSessions: 4,
+} as const;
+
+/** Test seams; production callers leave them out. */
+export interface VeeamClientInternals {
+  clock?: Clock;
+  retryRuntime?: Partial<RetryRuntime>;
+}
+
+export function createVeeamClient(
+  options: VeeamClientOptions,
+  internals: VeeamClientInternals = {},
+): VeeamClient {
+  const baseUrl = parseApplianceUrl(options.baseUrl, 'baseUrl');
+  if (!options.username) throw new ConfigError('username', 'is empty');
+  if (!options.password) throw new ConfigError('password', 'is empty');
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
+  const clock = internals.clock;
+  const now = clock ? () => clock.now() : Date.now;
+  const retryOptions = { ...RETRY_DEFAULTS, ...definedOnly(options.retry ?? {}) };
+  const runtime: RetryRuntime = {
+    sleep: (ms, signal) => delay(ms, undefined, { signal }),
+    random: Math.random,
+    now,
+    ...internals.retryRuntime,
+  };
+  const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, other: 0 };
+  const warn = (message: string) => options.onWarning?.(message);
+
+  let secrets: () => string[] = () => [options.password];
+  const transport = createTransport({
+    baseUrl,
+    caCert: options.caCert,
+    requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    maxInFlight: options.maxInFlight ?? CLIENT_DEFAULTS.maxInFlight,
+    secrets: () => secrets(),
+    now,
+    onRequest: (info) => {
+      counts[info.kind] += 1;
+      options.onRequest?.(info);
+    },
+  });
+
+  const retrying: GuardedSend = (request, { canRetry, onAttempt } = {}) =>
+    withRetry(
+      () => {
+        onAttempt?.();
+        return transport.send(request);
+      },
+      { options: retryOptions, runtime, canRetry, abortSignal: request.abortSignal },
+    );
+
+  const auth = createAuth({
+    username: options.username,
+    password: options.password,
+    send: (request) => retrying(request, {}),
+    now,
+  });
+  secrets = () => auth.secrets();
+
+  /** Bearer request with one renewal and one replay after a 401. */
+  const authorized: GuardedSend = async (request, sendOptions) => {
+    const withToken = (token: string): TransportRequest => ({
+      ...request,
+      headers: { ...request.headers, Authorization: `Bearer ${token}` },
+    });
+    const token = await auth.getToken(request.abortSignal);
+    try {
+      return await retrying(withToken(token), sendOptions);
+    } catch (error) {
+      if (!(error instanceof VeeamApiError && error.status === 401)) throw error;
+      const renewed = await auth.renew(token, request.abortSignal);
+      return retrying(withToken(renewed), sendOptions);
+    }
+  };
+
+  const get = (path: string, route: string, kind: TransportRequest['kind'], abortSignal?: AbortSignal) =>
+    authorized({ method: 'GET', path, route, kind, abortSignal }, {});
+
+  let apiVersion: ApiVersion | undefined;
+  let connecting: Promise<{ apiVersion: ApiVersion }> | undefined;
+  const setting = options.apiVersion ?? CLIENT_DEFAULTS.apiVersion;
+
+  function connect(callOptions: CallOptions = {}) {
+    connecting ??= (async () => {
+      await auth.getToken(callOptions.abortSignal);
+      const version =
+        setting === 'auto'
+          ? await detectApiVersion((r) => retrying(r, {}), callOptions.abortSignal)
+          : setting;
+      apiVersion = version;
+      return { apiVersion: version };
+    })().catch((error) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  }
+
+  const profile = async (callOptions?: CallOptions): Promise<ApiProfile> =>
+    PROFILES[(await connect(callOptions)).apiVersion];
+
+  const scheduler = createScheduler(clock);
+  const policy =
+    options.poll?.policy ??
+    createAdaptiveIntervalPolicy({
+      initialIntervalMs: options.poll?.initialIntervalMs,
+      maxIntervalMs: options.poll?.maxIntervalMs,
+    });
+  const readers = new Map<ApiVersion, ReturnType<typeof createSessionReader>>();
+  const readerFor = (p: ApiProfile) => {
+    let reader = readers.get(p.version);
+    if (!reader) {
+      reader = createSessionReader({
+        profile: p,
+        runningPageMinSessions:
+          options.poll?.runningPageMinSessions ?? CLIENT_DEFAULTS.runningPageMinSessions,
+        getJson: (path, route) => get(path, route, 'poll'),
+      });
+      readers.set(p.version, reader);
+    }
+    return reader;
+  };
+  const adapterDeps = (p: ApiProfile): SessionAdapterDeps => ({
+    origin: transport.origin,
+    basePath,
+    scheduler,
+    reader: readerFor(p),
+    policy,
+    getLog: async (lp, sessionId, abortSignal) =>
+      (await get(lp.sessionLogPath(sessionId), `${lp.base}/jobSessions/{id}/log`, 'poll', abortSignal)).body,
+    onWarning: warn,
+    now,
+  });
+  const requireProfile = (): ApiProfile => {
+    if (!apiVersion) throw new Error('createSessionPoller: call connect() (or submit a delete) first');
+    return PROFILES[apiVersion];
+  };
+
+  async function getSessionLog(sessionId: string, callOptions: CallOptions = {}): Promise<LogEntry[]> {
+    const p = await profile(callOptions);
+    const { body } = await get(
+      p.sessionLogPath(sessionId),
+      `${p.base}/jobSessions/{id}/log`,
+      'poll',
+      callOptions.abortSignal,
+    );
+    const items = ((body ?? {}) as { log?: Array<Record<string, string>> | null }).log ?? [];
+    return items
+      .slice(-LOG_ENTRIES_KEPT)
+      .map((item) => ({ time: item.logTime ?? '', status: item.status ?? '', message: item.message ?? '' }));
+  }
+
+  return {
+    origin: transport.origin,
+    connect,
+    get apiVersion() {
+      return apiVersion;
+    },
+    async deleteSnapshots(vmId, callOptions = {}) {
+      const p = await profile(callOptions);
+      return submitDelete(
+        { profile: p, send: authorized, now },
+        {
+          method: 'POST',
+          path: p.deletePath(vmId),
+          route: p.deleteRoute,
+          kind: 'delete',
+          abortSignal: callOptions.abortSignal,
+        },
+        [vmId],
+      );
+    },
+    async deleteSnapshotsBatch(vmIds, callOptions = {}) {
+      const p = await profile(callOptions);
+      if (!p.batchDeletePath)
+        throw new ConfigError('apiVersion', `batch deletes need v8.1 (the appliance speaks ${p.version})`);
+      if (vmIds.length === 0) throw new RangeError('deleteSnapshotsBatch: no VM ids given');
+      return submitDelete(
+        { profile: p, send: authorized, now },
+        {
+          method: 'POST',
+          path: p.batchDeletePath,
+          route: p.batchDeletePath,
+          kind: 'delete',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ids: vmIds }),
+          abortSignal: callOptions.abortSignal,
+        },
+        vmIds,
+      );
+    },
+    async planDeletion(vmId, callOptions = {}): Promise<DeletionPlan> {
+      const p = await profile(callOptions);
+      const { body: vm } = await get(
+        p.vmPath(vmId),
+        `${p.base}/virtualMachines/{id}`,
+        'other',
+        callOptions.abortSignal,
+      );
+      const vmName = (vm as { name?: string } | undefined)?.name;
+      if (!p.restorePointsPath) return { vmId, vmName };
+      return { vmId, vmName, snapshots: await manualSnapshots(p, vmId, callOptions.abortSignal) };
+    },
+    async getSession(sessionId, callOptions = {}) {
+      const p = await profile(callOptions);
+      const { body } = await get(
+        p.sessionPath(sessionId),
+        `${p.base}/jobSessions/{id}`,
+        'poll',
+        callOptions.abortSignal,
+      );
+      return body as never;
+    },
+    getSessionLog,
+    createSessionPoller(session, pollerOptions) {
+      const p = requireProfile();
+      return createSessionPoller(adapterDeps(p), p, session, pollerOptions);
+    },
+    restorePoller(serialized) {
+      const parsed = restoreSessionPoller({ ...adapterDeps(requireProfile()) }, serialized);
+      return parsed;
+    },
+    get requestCounts() {
+      return { ...counts };
+    },
+    close() {
+      scheduler.close();
+      transport.close();
+    },
+  };
+
+  /** Every page of the VM's restore points, keeping the ManualSnapshot ones. */
+  async function manualSnapshots(
+    p: ApiProfile,
+    vmId: string,
+    abortSignal?: AbortSignal,
+  ): Promise<SnapshotInfo[]> {
+    const found: SnapshotInfo[] = [];
+    const limit = 500;
+    for (let offset = 0; ; offset += limit) {
+      const { body } = await get(
+        `${p.restorePointsPath!(vmId)}&Offset=${offset}&Limit=${limit}`,
+        `${p.base}/restorePoints/virtualMachines`,
+        'other',
+        abortSignal,
+      );
+      const page = (body ?? {}) as { results?: Array<Record<string, unknown>>; totalCount?: number };
+      const results = page.results ?? [];
+      for (const rp of results) {
+        if (rp.backupDestination !== 'ManualSnapshot') continue;
+        found.push({
+          id: String(rp.id),
+          pointInTime: String(rp.pointInTime ?? ''),
+          vmName: typeof rp.vmName === 'string' ? rp.vmName : undefined,
+          regionName: typeof rp.regionName === 'string' ? rp.regionName : undefined,
+        });
+      }
+      if (results.length === 0 || offset + results.length >= (page.totalCount ?? 0)) return found;
+    }
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

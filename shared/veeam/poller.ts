@@ -1,0 +1,81 @@
+/**
+ * A generic poller in the manner of @azure/core-lro: it knows nothing about HTTP or Veeam. The adapter
+ * supplies one poll step, the delay policy and the final mapping; waits go through the client's shared
+ * scheduler instead of a timer per poller.
+ */
+import type { Scheduler } from './scheduler';
+
+export interface PollStep<TState> {
+  state: TState;
+  done: boolean;
+  /** The appliance asked to wait at least this long before the next poll. */
+  retryAfterMs?: number;
+}
+
+export interface PollerConfig<TState, TResult, TProgress> {
+  state: TState;
+  scheduler: Scheduler;
+  now(): number;
+  /** Epoch ms at which waiting ends with a timeout. */
+  deadline(state: TState): number;
+  /** Delay before the next poll of a session in `state`. */
+  nextDelayMs(state: TState): number;
+  poll(state: TState, options: { abortSignal?: AbortSignal }): Promise<PollStep<TState>>;
+  finish(
+    state: TState,
+    outcome: 'done' | 'timedOut',
+    options: { abortSignal?: AbortSignal },
+  ): Promise<TResult>;
+  progress(state: TState): TProgress;
+  serialize(state: TState): string;
+  isDone(state: TState): boolean;
+}
+
+export interface PollerLike<TResult, TProgress> {
+  isDone(): boolean;
+  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<TResult>;
+  onProgress(callback: (progress: TProgress) => void): () => void;
+  serialize(): string;
+}
+
+export function createPoller<TState, TResult, TProgress>(
+  config: PollerConfig<TState, TResult, TProgress>,
+): PollerLike<TResult, TProgress> {
+  let state = config.state;
+  const listeners = new Set<(progress: TProgress) => void>();
+  let resultPromise: Promise<TResult> | undefined;
+
+  async function loop(abortSignal?: AbortSignal): Promise<TResult> {
+    let retryAfterMs = 0;
+    while (!config.isDone(state)) {
+      const deadline = config.deadline(state);
+      const delay = Math.max(config.nextDelayMs(state), retryAfterMs);
+      // The last poll lands on the deadline itself, so a session that just finished is not reported TimedOut.
+      await config.scheduler.waitUntil(Math.min(config.now() + delay, deadline), abortSignal);
+      const step = await config.poll(state, { abortSignal });
+      state = step.state;
+      retryAfterMs = step.retryAfterMs ?? 0;
+      const progress = config.progress(state);
+      for (const listener of listeners) listener(progress);
+      if (!step.done && config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });
+    }
+    return config.finish(state, 'done', { abortSignal });
+  }
+
+  return {
+    isDone: () => config.isDone(state),
+    pollUntilDone(options = {}) {
+      resultPromise ??= loop(options.abortSignal).catch((error) => {
+        // An aborted or failed wait can be resumed by a later call.
+        resultPromise = undefined;
+        throw error;
+      });
+      return resultPromise;
+    },
+    onProgress(callback) {
+      listeners.add(callback);
+      return () => listeners.delete(callback);
+    },
+    serialize: () => config.serialize(state),
+  };
+}

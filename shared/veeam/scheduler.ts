@@ -1,0 +1,152 @@
+/**
+ * One timer for every poller of a client: tasks wait in a due-time ordered heap and the single timer is
+ * re-armed for the earliest one. Thousands of sessions therefore cost one timer, and their requests go
+ * through the transport's global in-flight limit.
+ */
+
+export interface Clock {
+  now(): number;
+  setTimer(callback: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface Scheduler {
+  /** Resolves at `dueAt` (epoch ms); rejects with the signal's reason when aborted first. */
+  waitUntil(dueAt: number, abortSignal?: AbortSignal): Promise<void>;
+  /** Tasks currently waiting. */
+  readonly pending: number;
+  /** Rejects every waiting task and stops the timer. */
+  close(): void;
+}
+
+interface Entry {
+  dueAt: number;
+  seq: number;
+  resolve(): void;
+  reject(reason: unknown): void;
+  cancelled: boolean;
+}
+
+export function createScheduler(clock: Clock = systemClock): Scheduler {
+  const heap: Entry[] = [];
+  let seq = 0;
+  let timer: unknown;
+  let armedFor = Infinity;
+  let live = 0;
+  let closed = false;
+
+  const before = (a: Entry, b: Entry) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
+
+  function push(entry: Entry) {
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+
+  function pop(): Entry | undefined {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l], heap[m])) m = l;
+        if (r < heap.length && before(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  function arm() {
+    while (heap.length > 0 && heap[0].cancelled) pop();
+    const next = heap[0];
+    if (!next) {
+      if (timer !== undefined) clock.clearTimer(timer);
+      timer = undefined;
+      armedFor = Infinity;
+      return;
+    }
+    if (timer !== undefined && armedFor <= next.dueAt) return;
+    if (timer !== undefined) clock.clearTimer(timer);
+    armedFor = next.dueAt;
+    timer = clock.setTimer(fire, Math.max(0, next.dueAt - clock.now()));
+  }
+
+  function fire() {
+    timer = undefined;
+    armedFor = Infinity;
+    const now = clock.now();
+    while (heap.length > 0 && heap[0].dueAt <= now) {
+      const entry = pop()!;
+      if (entry.cancelled) continue;
+      live--;
+      entry.resolve();
+    }
+    arm();
+  }
+
+  return {
+    waitUntil(dueAt, abortSignal) {
+      if (closed) return Promise.reject(new Error('the poll scheduler is closed'));
+      if (abortSignal?.aborted) return Promise.reject(abortSignal.reason);
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          if (entry.cancelled) return;
+          entry.cancelled = true;
+          live--;
+          reject(abortSignal!.reason);
+          arm();
+        };
+        const entry: Entry = {
+          dueAt,
+          seq: seq++,
+          cancelled: false,
+          resolve: () => {
+            abortSignal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          reject: (reason) => {
+            abortSignal?.removeEventListener('abort', onAbort);
+            reject(reason);
+          },
+        };
+        abortSignal?.addEventListener('abort', onAbort, { once: true });
+        live++;
+        push(entry);
+        arm();
+      });
+    },
+    get pending() {
+      return live;
+    },
+    close() {
+      closed = true;
+      if (timer !== undefined) clock.clearTimer(timer);
+      timer = undefined;
+      const error = new Error('the poll scheduler is closed');
+      for (const entry of heap.splice(0)) {
+        if (entry.cancelled) continue;
+        entry.cancelled = true;
+        entry.reject(error);
+      }
+      live = 0;
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The Veeam adapter of the generic poller: which link to poll (same origin only), the terminal-status
+ * switch, the per-VM view of a batch session, and the last 20 log entries on Warning, Error or TimedOut.
+ */
+import { z } from 'zod';
+import type { LogEntry } from '../report';
+import { PROFILES, routeOf, type ApiProfile } from './api';
+import { parseTimeSpanMs } from './interval';
+import { createPoller } from './poller';
+import type { Scheduler } from './scheduler';
+import type { SessionReader } from './sessionReader';
+import type {
+  JobSession,
+  PollIntervalPolicy,
+  SessionPollerLike,
+  SessionPollerOptions,
+  SessionProgress,
+  SessionResult,
+  TerminalSessionStatus,
+} from './types';
+
+export const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
+export const LOG_ENTRIES_KEPT = 20;
+
+const TERMINAL: ReadonlySet<string> = new Set<TerminalSessionStatus>([
+  'Success',
+  'Warning',
+  'Error',
+  'Canceled',
+  'NeverExecuted',
+]);
+
+export function isTerminalStatus(status: string): status is TerminalSessionStatus {
+  return TERMINAL.has(status);
+}
+
+const stateSchema = z.object({
+  v: z.literal(1),
+  apiVersion: z.enum(['v1', 'v8.1']),
+  sessionId: z.string().min(1),
+  type: z.string().optional(),
+  /** Path (relative to the appliance base URL) polled for this session. */
+  pollPath: z.string().startsWith('/'),
+  vmId: z.string().optional(),
+  startedAt: z.number(),
+  deadline: z.number(),
+  polls: z.number().int().min(0),
+  lastStatus: z.string(),
+});
+
+type PollState = z.infer<typeof stateSchema> & { session?: JobSession };
+
+export interface SessionAdapterDeps {
+  origin: string;
+  /** Path prefix of the configured base URL ('' for most appliances). */
+  basePath: string;
+  scheduler: Scheduler;
+  reader: SessionReader;
+  policy: PollIntervalPolicy;
+  getLog(profile: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<unknown>;
+  onWarning(message: string): void;
+  now(): number;
+}
+
+/**
+ * The path to poll: the session's self link when it is on the configured origin, else the documented
+ * /api/<v>/jobSessions/{id} (and a warning, because the token must never go to that other origin).
+ */
+export function sessionPollPath(
+  session: JobSession,
+  profile: ApiProfile,
+  deps: Pick<SessionAdapterDeps, 'origin' | 'basePath' | 'onWarning'>,
+): string {
+  const fallback = profile.sessionPath(String(session.id));
+  const href = session._links?.self?.href;
+  if (!href) return fallback;
+  let url: URL;
+  try {
+    url = new URL(href, deps.origin);
+  } catch {
+    deps.onWarning(`Session ${session.id}: its self link is not a URL; polling ${fallback} instead`);
+    return fallback;
+  }
+  if (url.origin !== deps.origin) {
+    deps.onWarning(
+      `Session ${session.id}: its self link points at another origin (${url.origin}), not the appliance ` +
+        `(${deps.origin}); the token is not sent there, polling ${fallback} on the appliance instead`,
+    );
+    return fallback;
+  }
+  if (!url.pathname.startsWith(`${deps.basePath}/`)) return fallback;
+  return url.pathname.slice(deps.basePath.length) + url.search;
+}
+
+export function createSessionPoller(
+  deps: SessionAdapterDeps,
+  profile: ApiProfile,
+  session: JobSession,
+  options: SessionPollerOptions = {},
+): SessionPollerLike {
+  const startedAt = deps.now();
+  const deadline = Math.min(
+    startedAt + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
+    options.deadline ?? Infinity,
+  );
+  return pollerFor(deps, {
+    v: 1,
+    apiVersion: profile.version,
+    sessionId: String(session.id),
+    type: session.type,
+    pollPath: sessionPollPath(session, profile, deps),
+    vmId: options.vmId,
+    startedAt,
+    deadline,
+    polls: 0,
+    lastStatus: session.status,
+    session,
+  });
+}
+
+export function restoreSessionPoller(deps: SessionAdapterDeps, serialized: string): SessionPollerLike {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(serialized);
+  } catch {
+    throw new Error('restorePoller: the serialized poller state is not JSON');
+  }
+  const result = stateSchema.safeParse(parsed);
+  if (!result.success) throw new Error('restorePoller: the serialized poller state is not valid');
+  return pollerFor(deps, result.data);
+}
+
+function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerLike {
+  const profile = PROFILES[initial.apiVersion];
+  const poller = createPoller<PollState, SessionResult, SessionProgress>({
+    state: initial,
+    scheduler: deps.scheduler,
+    now: deps.now,
+    deadline: (s) => s.deadline,
+    isDone: (s) => isTerminalStatus(s.lastStatus),
+    nextDelayMs: (s) => deps.policy.nextDelayMs({ elapsedMs: deps.now() - s.startedAt, polls: s.polls }),
+    async poll(s) {
+      const { session, retryAfterMs } = await deps.reader.read(
+        s.sessionId,
+        s.pollPath,
+        routeOf(s.pollPath),
+        s.type,
+      );
+      const done = isTerminalStatus(session.status);
+      if (done) deps.policy.observe?.(executionMs(session) ?? deps.now() - s.startedAt);
+      return { state: { ...s, session, polls: s.polls + 1, lastStatus: session.status }, done, retryAfterMs };
+    },
+    async finish(s, outcome, { abortSignal }) {
+      const base = { sessionId: s.sessionId, lastStatus: s.lastStatus, session: s.session, polls: s.polls };
+      if (outcome === 'timedOut') {
+        const log = await readLog(s, abortSignal).catch(() => undefined);
+        return { ...base, status: 'TimedOut', log: log?.entries };
+      }
+      const status = s.lastStatus as TerminalSessionStatus;
+      if (status !== 'Warning' && status !== 'Error') return { ...base, status };
+      const log = await readLog(s, abortSignal);
+      return { ...base, status: s.vmId ? vmStatus(log.forVm, status) : status, log: log.entries };
+    },
+    progress: (s) => ({ sessionId: s.sessionId, status: s.lastStatus, polls: s.polls }),
+    serialize: ({ session: _omit, ...s }) => JSON.stringify(s),
+  });
+
+  async function readLog(s: PollState, abortSignal?: AbortSignal) {
+    const body = (await deps.getLog(profile, s.sessionId, abortSignal)) as
+      { log?: RawLogItem[] | null } | undefined;
+    const items = (body?.log ?? []).filter((item) => !s.vmId || item.resourceHashId === s.vmId);
+    const entries: LogEntry[] = items.slice(-LOG_ENTRIES_KEPT).map((item) => ({
+      time: item.logTime ?? '',
+      status: item.status ?? '',
+      message: item.message ?? '',
+    }));
+    return { forVm: items, entries };
+  }
+
+  return {
+    sessionId: initial.sessionId,
+    isDone: poller.isDone,
+    pollUntilDone: poller.pollUntilDone,
+    onProgress: poller.onProgress,
+    serialize: poller.serialize,
+  };
+}
+
+interface RawLogItem {
+  logTime?: string;
+  status?: string;
+  message?: string;
+  resourceHashId?: string;
+}
+
+/** In a batch session one VM can succeed while the session as a whole ends Warning or Error. */
+function vmStatus(items: readonly RawLogItem[], sessionStatus: TerminalSessionStatus): TerminalSessionStatus {
+  if (items.length === 0) return sessionStatus;
+  const statuses = new Set(items.map((i) => i.status));
+  if (statuses.has('Error')) return 'Error';
+  if (statuses.has('Warning')) return 'Warning';
+  return 'Success';
+}
+
+/** The appliance's own measure of the session, which the interval policy learns from. */
+function executionMs(session: JobSession): number | undefined {
+  const span = parseTimeSpanMs(session.executionDuration);
+  if (span !== undefined) return span;
+  if (session.executionStartTime && session.executionStopTime) {
+    const ms = Date.parse(session.executionStopTime) - Date.parse(session.executionStartTime);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
+}
