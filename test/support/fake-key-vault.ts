@@ -18,6 +18,8 @@ export interface FakeKeyVaultRequest {
   path: string;
   /** Whether the request carried a bearer token the fake accepted (any bearer token when none is required). */
   authorized: boolean;
+  /** The status the fake answered with (401 for a challenge). */
+  status: number;
 }
 
 export interface FakeKeyVault {
@@ -72,8 +74,8 @@ export async function startFakeKeyVault(options: FakeKeyVaultOptions): Promise<F
       (options.requireToken === undefined ||
         options.requireToken === true ||
         bearer === options.requireToken);
-    requests.push({ path: url.pathname, authorized });
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      requests.push({ path: url.pathname, authorized, status });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(body));
     };
