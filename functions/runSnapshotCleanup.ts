@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { bodyTooLarge, checkAllowList, MAX_BODY_BYTES, parseCleanupRequest } from '../shared/admin/cleanupRequest';
+import { problem } from '../shared/admin/problem';
+import { cleanupResponse, configProblem } from '../shared/admin/responses';
+import { tryAcquireRun } from '../shared/admin/runLock';
+import { executeCleanup } from '../shared/cleanup';
+import { loadConfig } from '../shared/config';
+import { loggerFor, operationIdOf } from '../shared/hosting/invocation';
+
+/** POST /api/cleanup: an admin-started run that answers within the requested wait (200 done, 202 still running). */
+export async function runSnapshotCleanup(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  if (request.method !== 'POST') return problem(405, `${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return bodyTooLarge();
+  const parsed = parseCleanupRequest(await request.text());
+  if ('problem' in parsed) return parsed.problem;
+
+  let config;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    return configProblem(error, context);
+  }
+  const outside = checkAllowList(parsed.request.vmIds, config.targets.ids);
+  if (outside) return outside;
+
+  const runId = randomUUID();
+  const lock = tryAcquireRun(runId);
+  if (!lock.acquired) {
+    return problem(409, 'A cleanup run is already in progress on this instance', { runId: lock.runningRunId });
+  }
+  try {
+    const report = await executeCleanup({
+      trigger: 'http',
+      runId,
+      config,
+      vmIds: parsed.request.vmIds,
+      dryRun: parsed.request.dryRun,
+      deadline: Date.now() + parsed.request.waitSeconds * 1000,
+      statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
+      operationId: operationIdOf(context),
+      logger: loggerFor(context),
+    });
+    return cleanupResponse(report, request.url);
+  } finally {
+    lock.release();
+  }
+}
+
+app.http('runSnapshotCleanup', {
+  route: 'cleanup',
+  // Every method reaches the handler so that a wrong one gets a 405 problem rather than a bare 404.
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  authLevel: 'function',
+  handler: runSnapshotCleanup,
+});

@@ -1,0 +1,14 @@
+import { isCleanOutcome, type Report } from '../report';
+
+export const EXIT_OK = 0;
+/** Some target failed, timed out, was skipped or rejected. */
+export const EXIT_INCOMPLETE = 1;
+/** Usage or configuration error; nothing was attempted. */
+export const EXIT_USAGE = 2;
+/** The appliance could not be reached or refused the login; nothing was deleted. */
+export const EXIT_APPLIANCE = 3;
+
+export function exitCodeFor(report: Report): number {
+  if (report.failure) return EXIT_APPLIANCE;
+  return report.results.every((r) => isCleanOutcome(r.outcome)) ? EXIT_OK : EXIT_INCOMPLETE;
+}

@@ -1,0 +1,43 @@
+import type { CleanupProgress } from '../cleanup';
+
+/**
+ * Progress on stderr: one rewritten status line on a terminal, plain lines otherwise (CI logs, pipes),
+ * so stdout stays free for the report.
+ */
+export function createProgressPrinter(stream: NodeJS.WriteStream = process.stderr): {
+  onProgress: (progress: CleanupProgress) => void;
+  info: (message: string) => void;
+  done: () => void;
+} {
+  const tty = stream.isTTY === true;
+  const counts = new Map<string, number>();
+  let statusShown = false;
+  const clear = (): void => {
+    if (tty && statusShown) stream.write('\r\x1b[2K');
+    statusShown = false;
+  };
+  return {
+    onProgress(progress) {
+      if (progress.phase !== 'settled' || !progress.result) return;
+      const r = progress.result;
+      counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+      if (tty) {
+        const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+        clear();
+        stream.write(`[${progress.settled}/${progress.total}] ${summary}`);
+        statusShown = true;
+      } else {
+        const session = r.sessionId ? ` session ${r.sessionId}` : '';
+        stream.write(`[${progress.settled}/${progress.total}] ${r.vmId} ${r.outcome}${session}\n`);
+      }
+    },
+    info(message) {
+      clear();
+      stream.write(`${message}\n`);
+    },
+    done() {
+      if (tty && statusShown) stream.write('\n');
+      statusShown = false;
+    },
+  };
+}
