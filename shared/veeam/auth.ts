@@ -38,6 +38,8 @@ export function createAuth(options: AuthOptions): Auth {
   const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 60_000;
   let state: TokenState | undefined;
   let pending: Promise<TokenState> | undefined;
+  // Tokens replaced recently are still scrubbed from messages.
+  const retired: string[] = [];
 
   async function grant(form: Record<string, string>, abortSignal?: AbortSignal): Promise<TokenState> {
     const response = await options.send({
@@ -93,7 +95,11 @@ export function createAuth(options: AuthOptions): Auth {
 
   function shared(work: () => Promise<TokenState>): Promise<TokenState> {
     pending ??= work()
-      .then((next) => (state = next))
+      .then((next) => {
+        if (state) retired.push(state.accessToken, ...(state.refreshToken ? [state.refreshToken] : []));
+        retired.splice(0, Math.max(0, retired.length - 8));
+        return (state = next);
+      })
       .finally(() => (pending = undefined));
     return pending;
   }
@@ -111,7 +117,9 @@ export function createAuth(options: AuthOptions): Auth {
       return (await shared(() => renewState(abortSignal))).accessToken;
     },
     secrets() {
-      return [options.password, state?.accessToken ?? '', state?.refreshToken ?? ''].filter((s) => s !== '');
+      return [options.password, state?.accessToken ?? '', state?.refreshToken ?? '', ...retired].filter(
+        (s) => s !== '',
+      );
     },
   };
 }

@@ -20,7 +20,14 @@ import {
 } from './session';
 import { createSessionReader } from './sessionReader';
 import { createTransport, type TransportRequest } from './transport';
-import type { CallOptions, DeletionPlan, RequestCounts, VeeamClient, VeeamClientOptions } from './types';
+import type {
+  CallOptions,
+  DeletionPlan,
+  JobSession,
+  RequestCounts,
+  VeeamClient,
+  VeeamClientOptions,
+} from './types';
 import { parseApplianceUrl } from './url';
 
 export const CLIENT_DEFAULTS = {
@@ -239,7 +246,7 @@ export function createVeeamClient(
         'poll',
         callOptions.abortSignal,
       );
-      return body as never;
+      return body as JobSession;
     },
     getSessionLog,
     createSessionPoller(session, pollerOptions) {
@@ -247,8 +254,7 @@ export function createVeeamClient(
       return createSessionPoller(adapterDeps(p), p, session, pollerOptions);
     },
     restorePoller(serialized) {
-      const parsed = restoreSessionPoller({ ...adapterDeps(requireProfile()) }, serialized);
-      return parsed;
+      return restoreSessionPoller(adapterDeps(requireProfile()), serialized);
     },
     get requestCounts() {
       return { ...counts };
