@@ -1,0 +1,14 @@
+export * from './telemetry';
+export { TELEMETRY_NAMES } from './names';
+export { createMemoryTelemetry } from './memory';
+export type { MemoryTelemetry, RecordedEvent, RecordedMetric, RecordedException } from './memory';
+export { createConsoleTelemetry } from './console';
+export type { ConsoleTelemetryOptions } from './console';
+export { createAppInsightsTelemetry } from './appInsights';
+export type { AppInsightsTelemetryOptions } from './appInsights';
+export { createTelemetryFromEnv, CONNECTION_STRING_SETTING } from './fromEnv';
+export { withRunContext, operationFromTraceParent } from './runContext';
+export type { RunContext } from './runContext';
+export { reportToTelemetry } from './fromReport';
+export { scrubText } from './scrub';
+export { DEFAULT_FLUSH_TIMEOUT_MS } from './boundedFlush';
