@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { startSimulator, type FaultRule, type SimulatorHandle } from '../../dev/simulator';
+import { startSimulator, type SimulatorHandle } from '../../dev/simulator';
 import { call, login, sleep, waitForEnd } from './helpers';
 
 const DELETE_ROUTE = 'v8.1.deleteManualSnapshots';

@@ -1,4 +1,5 @@
 /** Small HTTP helpers for the simulator tests (global fetch over 127.0.0.1). */
+import https from 'node:https';
 import type { SimulatorHandle } from '../../dev/simulator';
 
 export const USER = { username: 'veeam-admin', password: 'veeam-password' };
@@ -58,4 +59,29 @@ export async function waitForEnd(url: string, token: string, attempts = 100): Pr
     await sleep(10);
   }
   throw new Error('session still Running');
+}
+
+/** A self-signed certificate for 127.0.0.1, made fresh for the test run. */
+export async function selfSignedCert(): Promise<{ cert: string; key: string }> {
+  const { generate } = await import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** GET over https trusting only `ca`. */
+export function httpsGet(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const req = https.get(url, { ca, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
 }
