@@ -1,4 +1,10 @@
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  circuitBreaker,
+  ConsecutiveBreaker,
+  handleWhen,
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import { MfaRequiredError, VeeamAuthError, VeeamNetworkError, VeeamTlsError } from '../veeam/errors';
 
 /** Failures that say the appliance itself is down or refusing us, as opposed to one VM's problem. */

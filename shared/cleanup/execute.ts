@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type CleanupConfig } from '../config';
 import type { Report } from '../report';
-import {
-  createTelemetryFromEnv,
-  reportToTelemetry,
-  withRunContext,
-  type Telemetry,
-} from '../telemetry';
+import { createTelemetryFromEnv, reportToTelemetry, withRunContext, type Telemetry } from '../telemetry';
 import { runCleanup, type RunCleanupOptions } from './runCleanup';
 
 export interface ExecuteCleanupOptions extends Omit<RunCleanupOptions, 'config' | 'telemetry'> {

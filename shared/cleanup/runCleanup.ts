@@ -84,10 +84,17 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
 
   const settle = (result: VmResult): void => {
     if (book.settle(result)) {
-      options.onProgress?.({ vmId: result.vmId, phase: 'settled', result, settled: book.settledCount, total });
+      options.onProgress?.({
+        vmId: result.vmId,
+        phase: 'settled',
+        result,
+        settled: book.settledCount,
+        total,
+      });
     }
   };
-  for (const bad of invalid) settle({ vmId: bad.id, outcome: 'InvalidId', attempts: 0, durationMs: 0, error: bad.reason });
+  for (const bad of invalid)
+    settle({ vmId: bad.id, outcome: 'InvalidId', attempts: 0, durationMs: 0, error: bad.reason });
 
   const base = {
     runId: options.runId ?? randomUUID(),
@@ -228,13 +235,23 @@ class Run {
   private async submitOne(vmId: string): Promise<{ following: Promise<void> } | undefined> {
     if (!this.canSubmit()) return undefined;
     const startedAt = Date.now();
-    this.options.onProgress?.({ vmId, phase: 'submitted', settled: this.book.settledCount, total: this.book.size });
+    this.options.onProgress?.({
+      vmId,
+      phase: 'submitted',
+      settled: this.book.settledCount,
+      total: this.book.size,
+    });
     try {
       const submission = await this.breaker.execute(() =>
         this.client.deleteSnapshots(vmId, { abortSignal: this.options.abortSignal }),
       );
       if (submission.kind === 'nothingToDelete') {
-        this.settle({ vmId, outcome: 'Succeeded', attempts: submission.attempts, durationMs: Date.now() - startedAt });
+        this.settle({
+          vmId,
+          outcome: 'Succeeded',
+          attempts: submission.attempts,
+          durationMs: Date.now() - startedAt,
+        });
         return undefined;
       }
       return { following: this.follow([vmId], submission.session, submission.attempts, startedAt) };
@@ -260,7 +277,12 @@ class Run {
             );
             if (submission.kind === 'nothingToDelete') {
               for (const vmId of chunk) {
-                this.settle({ vmId, outcome: 'Succeeded', attempts: submission.attempts, durationMs: Date.now() - startedAt });
+                this.settle({
+                  vmId,
+                  outcome: 'Succeeded',
+                  attempts: submission.attempts,
+                  durationMs: Date.now() - startedAt,
+                });
               }
               return;
             }
@@ -284,7 +306,12 @@ class Run {
   }
 
   /** Polls one session (shared by every VM of a batch) and settles its VMs. */
-  private async follow(vmIds: string[], session: JobSession, attempts: number, startedAt: number): Promise<void> {
+  private async follow(
+    vmIds: string[],
+    session: JobSession,
+    attempts: number,
+    startedAt: number,
+  ): Promise<void> {
     const maxWaitMs = this.options.config.maxSessionWaitMs;
     const poller = this.client.createSessionPoller(session, { maxWaitMs, deadline: this.deadline });
     let lastStatus = session.status;
@@ -340,9 +367,13 @@ class Run {
 
   private fromSession(vmId: string, result: SessionResult, attempts: number, startedAt: number): VmResult {
     if (result.status === 'TimedOut') {
-      return { ...this.timedOut(vmId, result.sessionId, result.lastStatus, attempts, startedAt), ...logOf(result) };
+      return {
+        ...this.timedOut(vmId, result.sessionId, result.lastStatus, attempts, startedAt),
+        ...logOf(result),
+      };
     }
-    const outcome = result.status === 'Success' ? 'Succeeded' : result.status === 'Warning' ? 'Warning' : 'Failed';
+    const outcome =
+      result.status === 'Success' ? 'Succeeded' : result.status === 'Warning' ? 'Warning' : 'Failed';
     const lastMessage = result.log?.[result.log.length - 1]?.message;
     return {
       vmId,
@@ -351,12 +382,20 @@ class Run {
       sessionStatus: result.lastStatus,
       attempts,
       durationMs: Date.now() - startedAt,
-      ...(outcome === 'Failed' ? { error: `session ended ${result.status}${lastMessage ? `: ${lastMessage}` : ''}` } : {}),
+      ...(outcome === 'Failed'
+        ? { error: `session ended ${result.status}${lastMessage ? `: ${lastMessage}` : ''}` }
+        : {}),
       ...logOf(result),
     };
   }
 
-  private timedOut(vmId: string, sessionId: string, status: string, attempts: number, startedAt: number): VmResult {
+  private timedOut(
+    vmId: string,
+    sessionId: string,
+    status: string,
+    attempts: number,
+    startedAt: number,
+  ): VmResult {
     return {
       vmId,
       outcome: 'TimedOut',

@@ -7,6 +7,7 @@ import type { LogEntry } from '../report';
 import { PROFILES, routeOf, type ApiProfile } from './api';
 import { parseTimeSpanMs } from './interval';
 import { createPoller } from './poller';
+import { isTransientError } from './retry';
 import type { Scheduler } from './scheduler';
 import type { SessionReader } from './sessionReader';
 import type {
@@ -21,6 +22,12 @@ import type {
 
 export const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
 export const LOG_ENTRIES_KEPT = 20;
+/**
+ * Polls in a row that may fail (each after the transport's own retries) before the poller gives up on a
+ * session. A blip on the appliance must not turn a running deletion into a failure, but an appliance
+ * that stays down must not hold the run until the maximum wait either.
+ */
+export const MAX_CONSECUTIVE_POLL_FAILURES = 5;
 
 const TERMINAL: ReadonlySet<string> = new Set<TerminalSessionStatus>([
   'Success',
@@ -45,6 +52,7 @@ const stateSchema = z.object({
   startedAt: z.number(),
   deadline: z.number(),
   polls: z.number().int().min(0),
+  failedPolls: z.number().int().min(0).default(0),
   lastStatus: z.string(),
 });
 
@@ -113,6 +121,7 @@ export function createSessionPoller(
     startedAt,
     deadline,
     polls: 0,
+    failedPolls: 0,
     lastStatus: session.status,
     session,
   });
@@ -140,15 +149,21 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     isDone: (s) => isTerminalStatus(s.lastStatus),
     nextDelayMs: (s) => deps.policy.nextDelayMs({ elapsedMs: deps.now() - s.startedAt, polls: s.polls }),
     async poll(s) {
-      const { session, retryAfterMs } = await deps.reader.read(
-        s.sessionId,
-        s.pollPath,
-        routeOf(s.pollPath),
-        s.type,
-      );
+      let read;
+      try {
+        read = await deps.reader.read(s.sessionId, s.pollPath, routeOf(s.pollPath), s.type);
+      } catch (error) {
+        if (!isTransientError(error) || s.failedPolls + 1 >= MAX_CONSECUTIVE_POLL_FAILURES) throw error;
+        return { state: { ...s, polls: s.polls + 1, failedPolls: s.failedPolls + 1 }, done: false };
+      }
+      const { session, retryAfterMs } = read;
       const done = isTerminalStatus(session.status);
       if (done) deps.policy.observe?.(executionMs(session) ?? deps.now() - s.startedAt);
-      return { state: { ...s, session, polls: s.polls + 1, lastStatus: session.status }, done, retryAfterMs };
+      return {
+        state: { ...s, session, polls: s.polls + 1, failedPolls: 0, lastStatus: session.status },
+        done,
+        retryAfterMs,
+      };
     },
     async finish(s, outcome, { abortSignal }) {
       const base = { sessionId: s.sessionId, lastStatus: s.lastStatus, session: s.session, polls: s.polls };

@@ -24,7 +24,11 @@ describe('runCleanup', () => {
     ];
     appliance = await startAppliance({ vms: fleet });
     const ids = fleet.map((vm) => vm.id);
-    const report = await runCleanup({ config: await configFor(appliance, ids), trigger: 'cli', client: FAST_CLIENT });
+    const report = await runCleanup({
+      config: await configFor(appliance, ids),
+      trigger: 'cli',
+      client: FAST_CLIENT,
+    });
 
     expect(report.apiVersion).toBe('v8.1');
     expectEachOnce(report, ids);
@@ -40,14 +44,22 @@ describe('runCleanup', () => {
     expect(byId['vm-empty'].sessionId).toBeUndefined();
     expect(report.totals).toMatchObject({ succeeded: 4, warning: 1, failed: 1, timedOut: 0, skipped: 0 });
     for (const id of ids) expect(appliance.counters.deleteCallsByVm[id]).toBe(1);
-    expect(appliance.getVm('vm-001')?.restorePoints.some((p) => p.backupDestination === 'ManualSnapshot')).toBe(false);
-    expect(appliance.getVm('vm-001')?.restorePoints.some((p) => p.backupDestination === 'Snapshot')).toBe(true);
+    expect(
+      appliance.getVm('vm-001')?.restorePoints.some((p) => p.backupDestination === 'ManualSnapshot'),
+    ).toBe(false);
+    expect(appliance.getVm('vm-001')?.restorePoints.some((p) => p.backupDestination === 'Snapshot')).toBe(
+      true,
+    );
   });
 
   it('runs against a v1-only appliance with numeric session ids', async () => {
     appliance = await startAppliance({ vms: vms(4), versions: ['v1'] });
     const ids = vms(4).map((vm) => vm.id);
-    const report = await runCleanup({ config: await configFor(appliance, ids), trigger: 'cli', client: FAST_CLIENT });
+    const report = await runCleanup({
+      config: await configFor(appliance, ids),
+      trigger: 'cli',
+      client: FAST_CLIENT,
+    });
     expect(report.apiVersion).toBe('v1');
     expectEachOnce(report, ids);
     for (const r of report.results) {
@@ -80,7 +92,9 @@ describe('runCleanup', () => {
     for (const r of report.results) {
       expect(r.outcome).toBe('WouldDelete');
       expect(r.snapshots).toHaveLength(2);
-      expect(r.snapshots?.[0]).toEqual(expect.objectContaining({ id: expect.any(String), pointInTime: expect.any(String) }));
+      expect(r.snapshots?.[0]).toEqual(
+        expect.objectContaining({ id: expect.any(String), pointInTime: expect.any(String) }),
+      );
     }
     expect(appliance.counters.deleteCallsByVm).toEqual({});
   });
@@ -192,7 +206,11 @@ describe('runCleanup', () => {
       ],
     });
     const ids = fleet.map((vm) => vm.id);
-    const report = await runCleanup({ config: await configFor(appliance, ids), trigger: 'timer', client: FAST_CLIENT });
+    const report = await runCleanup({
+      config: await configFor(appliance, ids),
+      trigger: 'timer',
+      client: FAST_CLIENT,
+    });
     expectEachOnce(report, ids);
     for (const id of ids) expect(appliance.counters.deleteCallsByVm[id] ?? 0).toBeLessThanOrEqual(1);
     expect(report.totals.succeeded).toBeGreaterThanOrEqual(38);

@@ -48,31 +48,42 @@ describe('admin HTTP handlers under generated input', () => {
 
   it('never answers 5xx and never echoes a secret, whatever the body or query', async () => {
     await fc.assert(
-      fc.asyncProperty(body, fc.webQueryParameters(), fc.constantFrom('POST', 'POST', 'GET', 'PUT', 'DELETE'), async (text, query, method) => {
-        const request = new HttpRequest({
-          method,
-          url: `http://localhost:7071/api/cleanup?${query}`,
-          headers: { 'content-type': 'application/json' },
-          body: { string: text },
-        });
-        const response = await runSnapshotCleanup(request, invocation('runSnapshotCleanup').context);
-        assertSafe(response.status, response.jsonBody);
-      }),
+      fc.asyncProperty(
+        body,
+        fc.webQueryParameters(),
+        fc.constantFrom('POST', 'POST', 'GET', 'PUT', 'DELETE'),
+        async (text, query, method) => {
+          const request = new HttpRequest({
+            method,
+            url: `http://localhost:7071/api/cleanup?${query}`,
+            headers: { 'content-type': 'application/json' },
+            body: { string: text },
+          });
+          const response = await runSnapshotCleanup(request, invocation('runSnapshotCleanup').context);
+          assertSafe(response.status, response.jsonBody);
+        },
+      ),
       { numRuns: 800, seed: 20261126 },
     );
   });
 
   it('never answers 5xx for generated session ids', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.uuid(), fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)), async (sessionId) => {
-        const request = new HttpRequest({
-          method: 'GET',
-          url: 'http://localhost:7071/api/cleanup/sessions/x',
-          params: { sessionId },
-        });
-        const response = await getSnapshotCleanupSession(request, invocation('getSnapshotCleanupSession').context);
-        assertSafe(response.status, response.jsonBody);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.uuid(), fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)),
+        async (sessionId) => {
+          const request = new HttpRequest({
+            method: 'GET',
+            url: 'http://localhost:7071/api/cleanup/sessions/x',
+            params: { sessionId },
+          });
+          const response = await getSnapshotCleanupSession(
+            request,
+            invocation('getSnapshotCleanupSession').context,
+          );
+          assertSafe(response.status, response.jsonBody);
+        },
+      ),
       { numRuns: 300, seed: 20261126 },
     );
   });

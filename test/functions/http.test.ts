@@ -41,7 +41,9 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
   });
 
   it('answers 202 with the report so far and a Location for a session still running', async () => {
-    const response = await call(postCleanup(JSON.stringify({ vmIds: ['vm-003', 'vm-slow'], waitSeconds: 2 })));
+    const response = await call(
+      postCleanup(JSON.stringify({ vmIds: ['vm-003', 'vm-slow'], waitSeconds: 2 })),
+    );
     expect(response.status).toBe(202);
     const report = response.jsonBody as unknown as Report;
     const slow = report.results.find((r) => r.vmId === 'vm-slow');
@@ -89,7 +91,11 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
     ['an empty id list', '{"vmIds":[]}', /vmIds must not be empty/],
     ['a wait over 220 s', '{"waitSeconds":221}', /waitSeconds must be at most 220/],
     ['a negative wait', '{"waitSeconds":-1}', /waitSeconds must be greater than 0/],
-    ['too many ids', JSON.stringify({ vmIds: Array.from({ length: 5001 }, (_, i) => `vm-${i}`) }), /more than 5000/],
+    [
+      'too many ids',
+      JSON.stringify({ vmIds: Array.from({ length: 5001 }, (_, i) => `vm-${i}`) }),
+      /more than 5000/,
+    ],
   ])('answers 400 problem+json for %s', async (_name, body, detail) => {
     const response = await call(postCleanup(body));
     expect(response.status).toBe(400);

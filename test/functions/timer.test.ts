@@ -8,7 +8,11 @@ import { invocation, setEnv } from '../support/functions';
 const timer: Timer = {
   isPastDue: true,
   schedule: { adjustForDST: false },
-  scheduleStatus: { last: '2026-11-25T02:00:00Z', next: '2026-11-27T02:00:00Z', lastUpdated: '2026-11-26T02:00:00Z' },
+  scheduleStatus: {
+    last: '2026-11-25T02:00:00Z',
+    next: '2026-11-27T02:00:00Z',
+    lastUpdated: '2026-11-26T02:00:00Z',
+  },
 };
 
 describe('nightlySnapshotCleanup (timer)', () => {
@@ -25,7 +29,13 @@ describe('nightlySnapshotCleanup (timer)', () => {
     const fleet = [...vms(3), { id: 'vm-slow', sessionDurationMs: 120_000 }];
     appliance = await startAppliance({ vms: fleet });
     // 33 s of function time less the 30 s safety margin leaves a 3 s budget.
-    restoreEnv = setEnv({ ...settingsFor(appliance, fleet.map((vm) => vm.id)), CLEANUP_TIME_BUDGET: 'PT33S' });
+    restoreEnv = setEnv({
+      ...settingsFor(
+        appliance,
+        fleet.map((vm) => vm.id),
+      ),
+      CLEANUP_TIME_BUDGET: 'PT33S',
+    });
     const { context, logs } = invocation('nightlySnapshotCleanup');
 
     await nightlySnapshotCleanup(timer, context);
@@ -38,14 +48,22 @@ describe('nightlySnapshotCleanup (timer)', () => {
 
   it('fails the invocation, so the host retries, only when nothing was attempted', async () => {
     appliance = await startAppliance({ vms: vms(2) });
-    restoreEnv = setEnv({ ...settingsFor(appliance, ['vm-001', 'vm-002']), VEEAM_PASSWORD: 'wrong-password' });
+    restoreEnv = setEnv({
+      ...settingsFor(appliance, ['vm-001', 'vm-002']),
+      VEEAM_PASSWORD: 'wrong-password',
+    });
     const { context } = invocation('nightlySnapshotCleanup');
     await expect(nightlySnapshotCleanup(timer, context)).rejects.toThrow(/Nothing was deleted/);
     expect(appliance.counters.deleteCallsByVm).toEqual({});
   });
 
   it('fails the invocation on a configuration error, naming the setting', async () => {
-    restoreEnv = setEnv({ VEEAM_URL: undefined, VEEAM_USERNAME: 'u', VEEAM_PASSWORD: 'p', VEEAM_VM_IDS: 'vm-1' });
+    restoreEnv = setEnv({
+      VEEAM_URL: undefined,
+      VEEAM_USERNAME: 'u',
+      VEEAM_PASSWORD: 'p',
+      VEEAM_VM_IDS: 'vm-1',
+    });
     const { context } = invocation('nightlySnapshotCleanup');
     await expect(nightlySnapshotCleanup(timer, context)).rejects.toThrow(/VEEAM_URL/);
   });
