@@ -17,7 +17,7 @@ interface SecretSpec {
   required: boolean;
 }
 
-export const SECRET_SPECS: readonly SecretSpec[] = [
+const SECRET_SPECS: readonly SecretSpec[] = [
   {
     field: 'applianceUrl',
     secret: 'veeam-url',

@@ -1,13 +1,19 @@
 import { generate } from 'selfsigned';
 import { ConfigError } from '../../shared/config';
 
-/** Awaits `attempt` and returns the ConfigError it must reject with. */
-export async function configErrorOf(attempt: Promise<unknown>): Promise<ConfigError> {
+/**
+ * Awaits `attempt` and returns the ConfigError it must reject with. Pass `errorClass` when the code under test
+ * was loaded in an isolated module registry (its ConfigError is another class object).
+ */
+export async function configErrorOf(
+  attempt: Promise<unknown>,
+  errorClass = ConfigError,
+): Promise<ConfigError> {
   const error = await attempt.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`);
+  if (!(error instanceof errorClass)) throw new Error(`expected a ConfigError, got ${String(error)}`);
   return error;
 }
 
