@@ -1,6 +1,6 @@
 import { toConfigError } from './problems';
 import { checkSettings, type RawSettings, type SettingField } from './schema';
-import { readSetting, resolveSecrets } from './sources';
+import { readSetting, resolveSecrets, type ResolvedSecret } from './sources';
 import type { CleanupConfig, LoadConfigOptions } from './types';
 
 /** Non-secret settings: always from the environment (never Key Vault), trimmed. */
@@ -24,9 +24,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Clean
   const raw: RawSettings = {};
   const labels = {} as Record<SettingField, string>;
   const missing: Partial<Record<SettingField, string | null>> = {};
-  for (const [field, secret] of Object.entries(secrets) as Array<
-    [SettingField, (typeof secrets)[keyof typeof secrets]]
-  >) {
+  for (const [field, secret] of Object.entries(secrets) as Array<[SettingField, ResolvedSecret]>) {
     raw[field] = secret.value;
     labels[field] = secret.label;
     missing[field] = secret.missing;
