@@ -3,7 +3,7 @@
  * start timestamp and each VM's duration when asked (O(1)), so thousands of sessions need no timers.
  */
 import { createVm, fleetSpecs, type SimVm } from './fleet';
-import { createRandom, type Random } from './random';
+import { createRandom } from './random';
 import type { ApiGeneration, SessionOutcome, SimSessionView, SimVmSpec, SimulatorOptions } from './types';
 
 export type SessionStatus = 'Running' | SessionOutcome;
@@ -55,7 +55,6 @@ export function sessionStatus(session: SessionRecord, nowMs: number): StatusAt {
 }
 
 export interface SimState {
-  readonly sessionRandom: Random;
   /** The VM with every ended deletion applied to its restore points. */
   getVm(id: string): SimVm | undefined;
   setVm(spec: SimVmSpec): void;
@@ -140,7 +139,6 @@ export function createState({ options, now }: StateOptions): SimState {
   };
 
   return {
-    sessionRandom,
     getVm: (id) => {
       const vm = vms.get(id);
       return vm && settle(vm);
