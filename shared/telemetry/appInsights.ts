@@ -43,7 +43,11 @@ export function createAppInsightsTelemetry(options: AppInsightsTelemetryOptions)
   return withScrubbing({
     trackEvent: (name, properties, measurements) =>
       inOperation(properties, (rest) =>
-        get().client.trackEvent({ name, properties: rest, measurements: definedNumbers(measurements) }),
+        get().client.trackEvent({
+          name,
+          properties: rest,
+          measurements: measurements as Record<string, number> | undefined,
+        }),
       ),
     trackMetric: (name, value, properties) =>
       inOperation(properties, (rest) => get().client.trackMetric({ name, value, properties: rest })),
@@ -74,6 +78,9 @@ function sdkFor(connectionString: string, requestTimeoutMs: number): Sdk {
   client.config.azureMonitorOpenTelemetryOptions = {
     azureMonitorExporterOptions: {
       connectionString,
+      // The exporter already keeps a failed batch on disk and retries it on its own timer; the pipeline's
+      // extra retries (~6 s on a refused connection) would only hold a finished CLI process open.
+      retryOptions: { maxRetries: 0 },
       // A request that is accepted but never answered would otherwise keep the process alive forever.
       additionalPolicies: [{ policy: ingestionTimeoutPolicy(requestTimeoutMs), position: 'perCall' }],
     },
@@ -136,11 +143,4 @@ function toSdkDependency(dependency: DependencyTelemetry, properties: Properties
       ...(method ? { 'http.method': method, 'http.status_code': String(dependency.resultCode) } : {}),
     },
   };
-}
-
-function definedNumbers(measurements: Record<string, number | undefined> | undefined) {
-  if (!measurements) return undefined;
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(measurements)) if (value !== undefined) out[key] = value;
-  return out;
 }

@@ -24,11 +24,11 @@ export function scrubText(text: string): string {
   return PATTERNS.reduce((acc, [pattern, replacement]) => acc.replace(pattern, replacement), text);
 }
 
+/** Scrubbed copy without the undefined entries (the SDK would send them as the string "undefined"). */
 export function scrubProperties(properties: Properties | undefined): Properties | undefined {
   if (!properties) return undefined;
   const out: Properties = {};
-  for (const [key, value] of Object.entries(properties))
-    out[key] = value === undefined ? undefined : scrubText(value);
+  for (const [key, value] of Object.entries(properties)) if (value !== undefined) out[key] = scrubText(value);
   return out;
 }
 
@@ -59,11 +59,21 @@ export function scrubDependency(dependency: DependencyTelemetry): DependencyTele
   };
 }
 
-/** Wraps a sink so that every string it is given is scrubbed first. */
+/** Copy without the undefined entries. */
+export function definedMeasurements(
+  measurements: Measurements | undefined,
+): Record<string, number> | undefined {
+  if (!measurements) return undefined;
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(measurements)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+/** Wraps a sink so that every string it is given is scrubbed first, and undefined entries are dropped. */
 export function withScrubbing(sink: Telemetry): Telemetry {
   return {
     trackEvent: (name: string, properties?: Properties, measurements?: Measurements) =>
-      sink.trackEvent(name, scrubProperties(properties), measurements),
+      sink.trackEvent(name, scrubProperties(properties), definedMeasurements(measurements)),
     trackMetric: (name: string, value: number, properties?: Properties) =>
       sink.trackMetric(name, value, scrubProperties(properties)),
     trackException: (error: Error, properties?: Properties) =>
