@@ -118,14 +118,17 @@ export async function runCli(
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2))
+  // Signals are handled from the start, so one arriving while the fleet is being built still ends cleanly.
+  let started: Promise<SimulatorHandle | undefined> = Promise.resolve(undefined);
+  const stop = (): void => {
+    started.then((handle) => handle?.close()).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  started = runCli(process.argv.slice(2));
+  started
     .then((handle) => {
-      if (!handle) return;
-      const stop = (): void => {
-        handle.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      if (!handle) process.exit(0);
     })
     .catch((error: unknown) => {
       const config =
