@@ -21,7 +21,7 @@ export function parseApplianceUrl(raw: string, setting = 'VEEAM_URL'): URL {
     throw new ConfigError(setting, 'is not an absolute URL (expected https://<appliance host>)');
   }
   if (url.username || url.password) {
-    throw new ConfigError(setting, 'must not contain credentials; use the username and password settings');
+    throw new ConfigError(setting, 'must not contain credentials');
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
