@@ -17,7 +17,11 @@ const PASSWORD = 'demo-only-password';
 function demoFleet(): SimVmSpec[] {
   return Array.from({ length: 25 }, (_, i) => {
     const n = String(i + 1).padStart(2, '0');
-    const spec: SimVmSpec = { id: `demo-vm-${n}`, name: `app-server-${n}`, sessionDurationMs: 800 + ((i * 337) % 2200) };
+    const spec: SimVmSpec = {
+      id: `demo-vm-${n}`,
+      name: `app-server-${n}`,
+      sessionDurationMs: 800 + ((i * 337) % 2200),
+    };
     if (i === 3 || i === 17) spec.outcome = 'Warning';
     if (i === 9) spec.outcome = 'Error';
     if (i === 12) spec.manualSnapshots = 0;
@@ -31,7 +35,9 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({ users: [{ username: USERNAME, password: PASSWORD }], vms: fleet });
   const telemetryFile = path.resolve('demo-telemetry.jsonl');
   const progress = createProgressPrinter();
-  progress.info(`Appliance simulator on ${simulator.url} with ${fleet.length} VMs; telemetry → ${telemetryFile}`);
+  progress.info(
+    `Appliance simulator on ${simulator.url} with ${fleet.length} VMs; telemetry → ${telemetryFile}`,
+  );
   try {
     const report = await executeCleanup({
       trigger: 'demo',

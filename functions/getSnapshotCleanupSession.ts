@@ -11,7 +11,8 @@ export async function getSnapshotCleanupSession(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  if (request.method !== 'GET') return problem(405, `${request.method} is not allowed; use GET`, {}, { allow: 'GET' });
+  if (request.method !== 'GET')
+    return problem(405, `${request.method} is not allowed; use GET`, {}, { allow: 'GET' });
   const sessionId = request.params.sessionId;
   if (!isValidSessionId(sessionId)) {
     return problem(400, 'sessionId must be 1 to 128 characters from [A-Za-z0-9-]');
@@ -29,7 +30,10 @@ export async function getSnapshotCleanupSession(
       return problem(404, `The appliance has no session ${sessionId}`);
     }
     context.error(`Session lookup failed: ${(error as Error).message}`);
-    return problem(502, `The appliance could not be asked about session ${sessionId}: ${(error as Error).message}`);
+    return problem(
+      502,
+      `The appliance could not be asked about session ${sessionId}: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -11,11 +11,14 @@ import { findHostJson, timeBudgetMs } from '../shared/hosting/timeBudget';
  */
 export async function nightlySnapshotCleanup(timer: Timer, context: InvocationContext): Promise<void> {
   const startedAt = Date.now();
-  context.log(`Nightly snapshot cleanup starting (isPastDue=${timer.isPastDue}, retry=${context.retryContext?.retryCount ?? 0})`);
+  context.log(
+    `Nightly snapshot cleanup starting (isPastDue=${timer.isPastDue}, retry=${context.retryContext?.retryCount ?? 0})`,
+  );
   const deadline = startedAt + timeBudgetMs(process.env, findHostJson(__dirname));
   const runId = randomUUID();
   const lock = tryAcquireRun(runId);
-  if (!lock.acquired) throw new Error(`Another cleanup run (${lock.runningRunId}) is in progress on this instance`);
+  if (!lock.acquired)
+    throw new Error(`Another cleanup run (${lock.runningRunId}) is in progress on this instance`);
   try {
     const report = await executeCleanup({
       trigger: 'timer',

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { bodyTooLarge, checkAllowList, MAX_BODY_BYTES, parseCleanupRequest } from '../shared/admin/cleanupRequest';
+import {
+  bodyTooLarge,
+  checkAllowList,
+  MAX_BODY_BYTES,
+  parseCleanupRequest,
+} from '../shared/admin/cleanupRequest';
 import { problem } from '../shared/admin/problem';
 import { cleanupResponse, configProblem } from '../shared/admin/responses';
 import { tryAcquireRun } from '../shared/admin/runLock';
@@ -9,8 +14,12 @@ import { loadConfig } from '../shared/config';
 import { loggerFor, operationIdOf } from '../shared/hosting/invocation';
 
 /** POST /api/cleanup: an admin-started run that answers within the requested wait (200 done, 202 still running). */
-export async function runSnapshotCleanup(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  if (request.method !== 'POST') return problem(405, `${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
+export async function runSnapshotCleanup(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  if (request.method !== 'POST')
+    return problem(405, `${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
   if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return bodyTooLarge();
   const parsed = parseCleanupRequest(await request.text());
   if ('problem' in parsed) return parsed.problem;
@@ -27,7 +36,9 @@ export async function runSnapshotCleanup(request: HttpRequest, context: Invocati
   const runId = randomUUID();
   const lock = tryAcquireRun(runId);
   if (!lock.acquired) {
-    return problem(409, 'A cleanup run is already in progress on this instance', { runId: lock.runningRunId });
+    return problem(409, 'A cleanup run is already in progress on this instance', {
+      runId: lock.runningRunId,
+    });
   }
   try {
     const report = await executeCleanup({

@@ -26,7 +26,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `unknown field(s): ${issue.keys.join(', ')} (allowed: vmIds, dryRun, waitSeconds)`;
     case 'invalid_type':
-      return field === 'body' ? 'the body must be a JSON object' : `${field} must be of type ${issue.expected}`;
+      return field === 'body'
+        ? 'the body must be a JSON object'
+        : `${field} must be of type ${issue.expected}`;
     case 'too_small':
       return field === 'vmIds'
         ? 'vmIds must not be empty; leave it out to run every configured target'
@@ -45,7 +47,9 @@ export function bodyTooLarge(): ProblemResponse {
 }
 
 /** Checks the body of POST /api/cleanup against its schema. Returns the request, or the 4xx problem to answer. */
-export function parseCleanupRequest(text: string): { request: CleanupRequest } | { problem: ProblemResponse } {
+export function parseCleanupRequest(
+  text: string,
+): { request: CleanupRequest } | { problem: ProblemResponse } {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) return { problem: bodyTooLarge() };
   let json: unknown = {};
   if (text.trim() !== '') {
@@ -70,7 +74,10 @@ export function parseCleanupRequest(text: string): { request: CleanupRequest } |
 }
 
 /** The configured targets are the allow-list: an admin can narrow a run, never widen it. */
-export function checkAllowList(vmIds: readonly string[] | undefined, allowList: readonly string[]): ProblemResponse | undefined {
+export function checkAllowList(
+  vmIds: readonly string[] | undefined,
+  allowList: readonly string[],
+): ProblemResponse | undefined {
   if (!vmIds) return undefined;
   const allowed = new Set(allowList);
   const outside = vmIds.filter((id) => !allowed.has(id));

@@ -4,7 +4,9 @@
  */
 let current: string | undefined;
 
-export function tryAcquireRun(runId: string): { acquired: true; release: () => void } | { acquired: false; runningRunId: string } {
+export function tryAcquireRun(
+  runId: string,
+): { acquired: true; release: () => void } | { acquired: false; runningRunId: string } {
   if (current !== undefined) return { acquired: false, runningRunId: current };
   current = runId;
   return {

@@ -34,7 +34,13 @@ export async function lookupSession(
     await client.connect();
     const session = await client.getSession(sessionId);
     const log = await client.getSessionLog(sessionId);
-    return { sessionId, status: session.status, done: TERMINAL.has(session.status), session, log: log.slice(-20) };
+    return {
+      sessionId,
+      status: session.status,
+      done: TERMINAL.has(session.status),
+      session,
+      log: log.slice(-20),
+    };
   } finally {
     client.close();
   }

@@ -41,10 +41,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       abortSignal: abort.signal,
       onProgress: progress.onProgress,
       logger: { info: progress.info, warn: progress.info, error: progress.info },
-      ...(invocation.logTelemetry ? { fallbackTelemetry: () => createConsoleTelemetry({ stream: process.stderr }) } : {}),
+      ...(invocation.logTelemetry
+        ? { fallbackTelemetry: () => createConsoleTelemetry({ stream: process.stderr }) }
+        : {}),
     });
     progress.done();
-    process.stdout.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`);
+    process.stdout.write(
+      invocation.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`,
+    );
     return exitCodeFor(report);
   } catch (error) {
     progress.done();
@@ -65,7 +69,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`snapshot-cleanup: unexpected error, please report it: ${(error as Error).message}\n`);
+      process.stderr.write(
+        `snapshot-cleanup: unexpected error, please report it: ${(error as Error).message}\n`,
+      );
       process.exitCode = 1;
     },
   );

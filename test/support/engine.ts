@@ -1,6 +1,11 @@
 import { loadConfig, type CleanupConfig } from '../../shared/config';
 import type { RunCleanupOptions } from '../../shared/cleanup/runCleanup';
-import { startSimulator, type SimulatorHandle, type SimulatorOptions, type SimVmSpec } from '../../dev/simulator';
+import {
+  startSimulator,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  type SimVmSpec,
+} from '../../dev/simulator';
 
 export const USER = { username: 'cleanup-svc', password: 'CANARY-PASSWORD-7f3a9c' };
 
