@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TelemetryClient } from 'applicationinsights';
 import type * as OtelApi from '@opentelemetry/api';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { ConfigError } from '../errors';
 import { boundedFlush, DEFAULT_FLUSH_TIMEOUT_MS } from './boundedFlush';
 import { TELEMETRY_NAMES } from './names';
 import { withScrubbing } from './scrub';
@@ -28,16 +29,29 @@ const clients = new Map<string, Sdk>();
  * start that never writes telemetry does not pay ~1 s to load it.
  */
 export function createAppInsightsTelemetry(options: AppInsightsTelemetryOptions): Telemetry {
+  // Checked here, without the SDK: the exporter would otherwise fail later, inside a run.
+  if (!INSTRUMENTATION_KEY.test(options.connectionString)) {
+    throw new ConfigError(
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'must contain InstrumentationKey=<GUID> (copy it from the Application Insights overview page)',
+    );
+  }
   const flushTimeoutMs = options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
   let sdk: Sdk | undefined;
   const get = (): Sdk => (sdk ??= sdkFor(options.connectionString, flushTimeoutMs));
 
   const inOperation = (properties: Properties | undefined, track: (rest: Properties) => void): void => {
-    const { otel } = get();
-    const { operation, rest } = splitOperation(properties);
-    if (!operation) return track(rest);
-    const spanContext = { ...operation, traceFlags: otel.TraceFlags.SAMPLED, isRemote: true };
-    otel.context.with(otel.trace.setSpanContext(otel.ROOT_CONTEXT, spanContext), () => track(rest));
+    // Telemetry must never fail a run: an SDK that cannot start loses this item, not the cleanup.
+    try {
+      const { otel } = get();
+      const { operation, rest } = splitOperation(properties);
+      if (!operation) return track(rest);
+      // Forced SAMPLED: a host traceparent flagged "not sampled" would otherwise drop our dependencies.
+      const spanContext = { ...operation, traceFlags: otel.TraceFlags.SAMPLED, isRemote: true };
+      otel.context.with(otel.trace.setSpanContext(otel.ROOT_CONTEXT, spanContext), () => track(rest));
+    } catch {
+      return;
+    }
   };
 
   return withScrubbing({
@@ -105,6 +119,8 @@ function ingestionTimeoutPolicy(timeoutMs: number): PipelinePolicy {
   };
 }
 
+const INSTRUMENTATION_KEY =
+  /(^|;)\s*InstrumentationKey=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*(;|$)/i;
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 const SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/;
 

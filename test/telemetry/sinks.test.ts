@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { computeTotals, type Report, type VmResult } from '../../shared/report';
 import {
+  createAppInsightsTelemetry,
   createConsoleTelemetry,
   createMemoryTelemetry,
   createTelemetryFromEnv,
@@ -11,6 +12,7 @@ import {
   withRunContext,
 } from '../../shared/telemetry';
 import { boundedFlush } from '../../shared/telemetry/boundedFlush';
+import { ConfigError } from '../../shared/errors';
 
 const CANARY = 'canary-7c2b9e';
 
@@ -278,5 +280,20 @@ describe('boundedFlush', () => {
       done = true;
     }, 5000);
     expect(done).toBe(true);
+  });
+});
+
+describe('createAppInsightsTelemetry', () => {
+  it('rejects a connection string without a valid instrumentation key, naming the setting and not the value', () => {
+    const bad = `InstrumentationKey=${CANARY};IngestionEndpoint=https://127.0.0.1:9/`;
+    expect(() => createAppInsightsTelemetry({ connectionString: bad })).toThrow(ConfigError);
+    expect(() => createAppInsightsTelemetry({ connectionString: bad })).toThrow(
+      /APPLICATIONINSIGHTS_CONNECTION_STRING/,
+    );
+    try {
+      createAppInsightsTelemetry({ connectionString: bad });
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(CANARY);
+    }
   });
 });
