@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // tsconfig's isolatedModules makes ts-jest transpile file by file; `npm run lint` does the type check.
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/support/network-guard.js'],
+  setupFiles: ['<rootDir>/test/support/network-guard.js', '<rootDir>/test/support/test-env.js'],
   testTimeout: 30000,
   maxWorkers: 2,
 };
