@@ -109,6 +109,7 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
     return assembleReport({ ...base, ...(failure ? { failure } : {}) }, results, Date.now());
   };
 
+  // Only invalid ids (all settled already): nothing to send, so no login either.
   if (targetIds.length === 0) return finish(SKIP_DEADLINE);
 
   const telemetry = options.telemetry;
