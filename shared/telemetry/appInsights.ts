@@ -21,7 +21,8 @@ interface Sdk {
 }
 
 // The SDK keeps process-wide state (exporters, OneSettings worker, statsbeat), so one client per
-// connection string per process, created on first use.
+// connection string per process, created on first use. The first caller's flushTimeoutMs also becomes the
+// per-request ingestion timeout of that client.
 const clients = new Map<string, Sdk>();
 
 /**
