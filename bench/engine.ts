@@ -1,0 +1,55 @@
+/**
+ * Drives the engine exactly as the CLI does: executeCleanup with trigger 'cli' and settings in `env`. The
+ * client keeps its default poll schedule unless a caller (the smoke test) overrides it.
+ */
+import { executeCleanup, type ExecuteCleanupOptions } from '../shared/cleanup';
+import { DEFAULT_USER } from '../dev/simulator';
+import type { Outcome } from '../shared/report';
+import type { Mode } from './scenarios';
+
+export interface EngineRunOptions {
+  url: string;
+  vmIds: readonly string[];
+  mode: Mode;
+  /** Test seam; the benchmark leaves it out so the client's defaults are measured. */
+  client?: ExecuteCleanupOptions['client'];
+}
+
+export interface EngineRunResult {
+  wallMs: number;
+  outcomes: Partial<Record<Outcome, number>>;
+  /** Results in the report (each target must appear exactly once). */
+  results: number;
+  distinctVms: number;
+  apiVersion: string | null;
+}
+
+export function engineEnv(options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mode'>): Record<string, string> {
+  return {
+    VEEAM_URL: options.url,
+    VEEAM_USERNAME: DEFAULT_USER.username,
+    VEEAM_PASSWORD: DEFAULT_USER.password,
+    VEEAM_VM_IDS: options.vmIds.join(','),
+    VEEAM_API_VERSION: options.mode === 'v1' ? 'v1' : 'v8.1',
+    CLEANUP_BATCH: options.mode === 'batch' ? 'true' : 'false',
+  };
+}
+
+export async function runEngine(options: EngineRunOptions): Promise<EngineRunResult> {
+  const started = performance.now();
+  const report = await executeCleanup({
+    trigger: 'cli',
+    env: engineEnv(options),
+    ...(options.client ? { client: options.client } : {}),
+  });
+  const wallMs = performance.now() - started;
+  const outcomes: Partial<Record<Outcome, number>> = {};
+  for (const r of report.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return {
+    wallMs,
+    outcomes,
+    results: report.results.length,
+    distinctVms: new Set(report.results.map((r) => r.vmId)).size,
+    apiVersion: report.apiVersion,
+  };
+}

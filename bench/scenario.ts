@@ -1,0 +1,145 @@
+/**
+ * One scenario, end to end: a simulator child (started clean, RTT measured, counters reset, then faults
+ * switched on), a fresh engine child driving executeCleanup, and the figures of that run.
+ */
+import path from 'node:path';
+import type { SimulatorCounters, SimVmSpec } from '../dev/simulator/types';
+import type { EngineRunOptions, EngineRunResult } from './engine';
+import { forkChild, type ChildHandle } from './ipc';
+import { perVm, splitRequests, type RequestSplit } from './requests';
+import { buildFleet, FAULT_RULES, LATENCY_MS, longestSessionMs, SEED, type Scenario } from './scenarios';
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  wallMs: number;
+  longestSessionMs: number;
+  rttMs: number;
+  /** longest session + one round trip. */
+  lowerBoundMs: number;
+  /** ceil(N / concurrency) sequential round trips: the floor of submitting every delete. */
+  submitFloorMs: number;
+  efficiency: number;
+  requests: RequestSplit;
+  perVm: RequestSplit;
+  peakRssMb: number;
+  cpuSeconds: number;
+  simulatorCpuSeconds: number;
+  outcomes: EngineRunResult['outcomes'];
+  /** Every VM exactly once in the report, each deleted exactly once on the appliance. */
+  correct: boolean;
+  problems: string[];
+}
+
+/** The default CLEANUP_CONCURRENCY, for the submission floor. */
+const CONCURRENCY = 16;
+
+export interface SimulatorProcess {
+  url: string;
+  child: ChildHandle;
+  counters(): Promise<SimulatorCounters>;
+  close(): Promise<void>;
+}
+
+export async function startSimulatorProcess(vms: SimVmSpec[]): Promise<SimulatorProcess> {
+  const child = forkChild(path.join(__dirname, 'simulatorChild.js'));
+  const { url } = await child.call<{ url: string }>('start', { vms, seed: SEED, latencyMs: LATENCY_MS });
+  return {
+    url,
+    child,
+    counters: () => child.call<SimulatorCounters>('counters'),
+    close: async () => {
+      await child.call('close').catch(() => undefined);
+      await child.stop();
+    },
+  };
+}
+
+/** Median of `samples` sequential GETs of the anonymous health probe, after a warm-up. */
+export async function measureRttMs(url: string, samples = 21): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < samples + 3; i++) {
+    const started = performance.now();
+    const response = await fetch(`${url}/api/v8.1/system/serviceIsUp`);
+    await response.arrayBuffer();
+    if (i >= 3) times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export async function runScenario(
+  scenario: Scenario,
+  options: { engineExecArgv?: string[] } = {},
+): Promise<ScenarioResult> {
+  const fleet = buildFleet(scenario.vmCount);
+  const sim = await startSimulatorProcess(fleet);
+  let engine: ChildHandle | undefined;
+  try {
+    const rttMs = await measureRttMs(sim.url);
+    await sim.child.call('resetCounters');
+    if (scenario.faults) await sim.child.call('addFaults', FAULT_RULES);
+    const simCpuBefore = await sim.child.call<NodeJS.ResourceUsage>('cpu');
+
+    engine = forkChild(path.join(__dirname, 'engineChild.js'), options.engineExecArgv);
+    const run: EngineRunOptions = { url: sim.url, vmIds: fleet.map((vm) => vm.id), mode: scenario.mode };
+    const result = await engine.call<EngineRunResult & { peakRssBytes: number; cpuSeconds: number }>(
+      'run',
+      run,
+      15 * 60_000,
+    );
+    const counters = await sim.counters();
+    const simCpuAfter = await sim.child.call<NodeJS.ResourceUsage>('cpu');
+    const requests = splitRequests(counters);
+    const longest = longestSessionMs(fleet);
+    const lowerBoundMs = longest + rttMs;
+    const problems = checkRun(fleet, result, counters);
+    return {
+      scenario,
+      wallMs: result.wallMs,
+      longestSessionMs: longest,
+      rttMs,
+      lowerBoundMs,
+      submitFloorMs:
+        Math.ceil((scenario.mode === 'batch' ? Math.ceil(fleet.length / 100) : fleet.length) / CONCURRENCY) *
+        rttMs,
+      efficiency: lowerBoundMs / result.wallMs,
+      requests,
+      perVm: perVm(requests, fleet.length),
+      peakRssMb: result.peakRssBytes / 1_048_576,
+      cpuSeconds: result.cpuSeconds,
+      simulatorCpuSeconds: cpuSecondsBetween(simCpuBefore, simCpuAfter),
+      outcomes: result.outcomes,
+      correct: problems.length === 0,
+      problems,
+    };
+  } finally {
+    await engine?.stop();
+    await sim.close();
+  }
+}
+
+/** What a correct run looks like: every target once, all Succeeded, each deleted exactly once. */
+export function checkRun(
+  fleet: readonly SimVmSpec[],
+  result: Pick<EngineRunResult, 'results' | 'distinctVms' | 'outcomes'>,
+  counters: Pick<SimulatorCounters, 'deleteCallsByVm'>,
+): string[] {
+  const problems: string[] = [];
+  if (result.results !== fleet.length || result.distinctVms !== fleet.length) {
+    problems.push(`report has ${result.results} results for ${result.distinctVms} of ${fleet.length} VMs`);
+  }
+  const succeeded = result.outcomes.Succeeded ?? 0;
+  if (succeeded !== fleet.length) problems.push(`only ${succeeded} of ${fleet.length} Succeeded`);
+  const notOnce = fleet.filter((vm) => counters.deleteCallsByVm[vm.id] !== 1).length;
+  if (notOnce > 0) problems.push(`${notOnce} VMs were not deleted exactly once`);
+  return problems;
+}
+
+function cpuSecondsBetween(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): number {
+  return (b.userCPUTime + b.systemCPUTime - a.userCPUTime - a.systemCPUTime) / 1e6;
+}
