@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { tryAcquireRun } from '../shared/admin/runLock';
 import { executeCleanup } from '../shared/cleanup';
-import { loggerFor, operationIdOf } from '../shared/hosting/invocation';
+import { loggerFor } from '../shared/hosting/invocation';
 import { findHostJson, timeBudgetMs } from '../shared/hosting/timeBudget';
 
 /**
@@ -24,7 +24,7 @@ export async function nightlySnapshotCleanup(timer: Timer, context: InvocationCo
       trigger: 'timer',
       runId,
       deadline,
-      operationId: operationIdOf(context),
+      traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),
     });
     const t = report.totals;

@@ -11,7 +11,7 @@ import { cleanupResponse, configProblem } from '../shared/admin/responses';
 import { tryAcquireRun } from '../shared/admin/runLock';
 import { executeCleanup } from '../shared/cleanup';
 import { loadConfig } from '../shared/config';
-import { loggerFor, operationIdOf } from '../shared/hosting/invocation';
+import { loggerFor } from '../shared/hosting/invocation';
 
 /** POST /api/cleanup: an admin-started run that answers within the requested wait (200 done, 202 still running). */
 export async function runSnapshotCleanup(
@@ -49,7 +49,7 @@ export async function runSnapshotCleanup(
       dryRun: parsed.request.dryRun,
       deadline: Date.now() + parsed.request.waitSeconds * 1000,
       statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
-      operationId: operationIdOf(context),
+      traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),
     });
     return cleanupResponse(report, request.url);

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type CleanupConfig } from '../config';
 import type { Report } from '../report';
-import { createTelemetryFromEnv, reportToTelemetry, withRunContext, type Telemetry } from '../telemetry';
+import {
+  createTelemetryFromEnv,
+  operationFromTraceParent,
+  reportToTelemetry,
+  withRunContext,
+  type Telemetry,
+} from '../telemetry';
 import { runCleanup, type RunCleanupOptions } from './runCleanup';
 
 export interface ExecuteCleanupOptions extends Omit<RunCleanupOptions, 'config' | 'telemetry'> {
@@ -13,8 +19,8 @@ export interface ExecuteCleanupOptions extends Omit<RunCleanupOptions, 'config' 
   telemetry?: Telemetry;
   /** Used when no connection string is set (default: none). */
   fallbackTelemetry?: () => Telemetry;
-  /** The invocation's operation id, so the run's telemetry joins the host's request. */
-  operationId?: string;
+  /** The invocation's W3C traceparent, so the run's telemetry nests under the host's request. */
+  traceParent?: string | null;
   /** Bound on the telemetry flush before returning (default 5 s). */
   flushTimeoutMs?: number;
 }
@@ -29,7 +35,7 @@ export async function executeCleanup(options: ExecuteCleanupOptions): Promise<Re
   const runId = options.runId ?? randomUUID();
   const telemetry = withRunContext(
     options.telemetry ?? createTelemetryFromEnv(env, options.fallbackTelemetry ?? createNullTelemetry),
-    { runId, trigger: options.trigger, operationId: options.operationId },
+    { runId, trigger: options.trigger, ...operationFromTraceParent(options.traceParent) },
   );
   try {
     const config = options.config ?? (await loadConfig({ env }));

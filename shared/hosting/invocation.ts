@@ -8,11 +8,6 @@ export interface InvocationLike {
   error(...args: unknown[]): void;
 }
 
-/** The W3C trace id of the invocation, which App Insights shows as operation_Id. */
-export function operationIdOf(context: InvocationLike): string | undefined {
-  return context.traceContext?.traceParent?.split('-')[1] || undefined;
-}
-
 export function loggerFor(context: InvocationLike): CleanupLogger {
   return { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
 }

@@ -5,7 +5,10 @@ import path from 'node:path';
 
 const REPO = path.resolve(__dirname, '../..');
 const GUARD = path.join(REPO, 'test/support/network-guard.js');
-const RUNNER = path.join(__dirname, 'child/run-telemetry.js');
+const RUNNERS = {
+  telemetry: path.join(__dirname, 'child/run-telemetry.js'),
+  engine: path.join(__dirname, 'child/run-engine.js'),
+};
 
 export interface ChildRun {
   code: number | null;
@@ -25,6 +28,8 @@ export async function runTelemetryChild(input: {
   canary: string;
   traceParent: string;
   flushTimeoutMs: number;
+  /** Which child: the telemetry module driven directly (default) or a whole engine run. */
+  runner?: keyof typeof RUNNERS;
 }): Promise<ChildRun> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telemetry-child-'));
   const guardFile = path.join(tmp, 'guard.log');
@@ -45,10 +50,14 @@ export async function runTelemetryChild(input: {
     WEBSITE_SITE_NAME: 'test',
   };
   const { canary, traceParent, flushTimeoutMs } = input;
-  const child = spawn(process.execPath, [RUNNER, JSON.stringify({ canary, traceParent, flushTimeoutMs })], {
-    env,
-    cwd: REPO,
-  });
+  const child = spawn(
+    process.execPath,
+    [RUNNERS[input.runner ?? 'telemetry'], JSON.stringify({ canary, traceParent, flushTimeoutMs })],
+    {
+      env,
+      cwd: REPO,
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
