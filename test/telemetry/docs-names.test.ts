@@ -12,7 +12,9 @@ const DOCS = path.resolve(__dirname, '../../docs');
 const docs = fs
   .readdirSync(DOCS)
   .filter((file) => /\.(md|json|kql)$/.test(file))
-  .map((file) => ({ file, text: fs.readFileSync(path.join(DOCS, file), 'utf8') }));
+  .map((file) => ({ file, text: fs.readFileSync(path.join(DOCS, file), 'utf8') }))
+  // The README's "what happened last night" query is held to the same names.
+  .concat({ file: 'README.md', text: fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8') });
 const allText = docs.map((d) => d.text).join('\n');
 
 const matches = (pattern: RegExp): string[] => [...new Set([...allText.matchAll(pattern)].map((m) => m[1]))];
