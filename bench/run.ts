@@ -1,13 +1,22 @@
 /**
- * npm run bench: every scenario in turn (fresh simulator and engine child each), the sequential baseline, cold
- * start and package size; prints the table and rewrites BENCHMARKS.md. Flags run a subset for iteration:
+ * npm run bench: every scenario in turn (a fresh simulator child and engine child each), the sequential
+ * baseline, cold start and package size; prints the table and rewrites BENCHMARKS.md. Flags run a subset:
  *   node dist/bench/run.js --only v1,batch --sizes 300 --faults clean --no-baseline --no-cold --no-package
- * A subset does not touch BENCHMARKS.md unless --write is given.
+ * A subset leaves BENCHMARKS.md alone unless --write is given.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runScenario, type ScenarioResult } from './scenario';
+import { measureBaseline } from './baselineRun';
+import { measureColdStart } from './coldStart';
+import { machineInfo } from './machine';
+import { checkTargets, renderMarkdown, speedUp, type BenchFigures } from './markdown';
+import { buildPackage } from './package';
+import { runScenario } from './scenario';
 import { buildScenarios, MODES, SIZES, type Mode } from './scenarios';
 import { scenarioTable } from './table';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 function list<T>(raw: string | undefined, all: readonly T[], parse: (s: string) => T): readonly T[] {
   if (raw === undefined) return all;
@@ -18,6 +27,8 @@ function list<T>(raw: string | undefined, all: readonly T[], parse: (s: string) 
   });
 }
 
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -25,24 +36,76 @@ async function main(): Promise<void> {
       sizes: { type: 'string' },
       faults: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'no-baseline': { type: 'boolean' },
+      'no-cold': { type: 'boolean' },
+      'no-package': { type: 'boolean' },
+      write: { type: 'boolean' },
     },
     strict: true,
   });
+  const subset =
+    values.only !== undefined ||
+    values.sizes !== undefined ||
+    values.faults !== undefined ||
+    values['no-baseline'] === true ||
+    values['no-cold'] === true ||
+    values['no-package'] === true;
+  const started = performance.now();
   const scenarios = buildScenarios({
     modes: list<Mode>(values.only, MODES, (s) => s as Mode),
     sizes: list(values.sizes, SIZES, Number),
     faults: list(values.faults, ['clean', 'faults'], (s) => s).map((s) => s === 'faults'),
   });
-  const results: ScenarioResult[] = [];
+  const machine = machineInfo();
+  const figures: BenchFigures = { machine, totalSeconds: 0, scenarios: [] };
+  const execArgv = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
   for (const scenario of scenarios) {
-    const execArgv = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
     const result = await runScenario(scenario, { engineExecArgv: execArgv });
-    results.push(result);
-    process.stderr.write(
-      `${scenario.name}: ${(result.wallMs / 1000).toFixed(2)} s, eff ${result.efficiency.toFixed(3)}, ${result.perVm.total.toFixed(2)} req/VM\n`,
+    figures.scenarios.push(result);
+    log(
+      `${scenario.name}: ${(result.wallMs / 1000).toFixed(2)} s, efficiency ${result.efficiency.toFixed(3)}, ` +
+        `${result.perVm.total.toFixed(2)} req/VM, ${result.peakRssMb.toFixed(0)} MB${result.correct ? '' : ' INCORRECT'}`,
     );
   }
-  process.stdout.write(`${scenarioTable(results)}\n`);
+  if (!values['no-baseline']) {
+    log('sequential baseline at N = 10 (about 2–3 minutes)…');
+    figures.baseline = await measureBaseline();
+  }
+  if (!values['no-cold']) figures.coldStart = measureColdStart(ROOT);
+  if (!values['no-package']) {
+    const pkg = buildPackage(ROOT);
+    rmSync(pkg.dir, { recursive: true, force: true });
+    figures.pkg = pkg;
+  }
+  figures.totalSeconds = (performance.now() - started) / 1000;
+
+  process.stdout.write(`${scenarioTable(figures.scenarios)}\n\n`);
+  if (figures.baseline) {
+    const b = figures.baseline;
+    const s = speedUp(figures);
+    process.stdout.write(
+      `sequential baseline: measured ${(b.measuredWallMs / 1000).toFixed(1)} s at N = ${b.measuredVms}, ` +
+        `extrapolated linearly to N = ${b.extrapolatedVms}: ${(b.extrapolatedWallMs / 60_000).toFixed(1)} min` +
+        `${s === undefined ? '' : `; speed-up at 300 VMs: ${s.toFixed(0)}×`}\n`,
+    );
+  }
+  if (figures.coldStart)
+    process.stdout.write(`cold start (import, median of 10): ${figures.coldStart.medianMs.toFixed(0)} ms\n`);
+  if (figures.pkg) {
+    process.stdout.write(
+      `package: ${(figures.pkg.bytes / 1_048_576).toFixed(1)} MB, ${figures.pkg.files} files\n`,
+    );
+  }
+  for (const check of checkTargets(figures)) {
+    process.stdout.write(
+      `target ${check.met === undefined ? '—  ' : check.met ? 'met' : 'MISSED'}: ${check.target} (${check.measured})\n`,
+    );
+  }
+  if (!subset || values.write) {
+    writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), renderMarkdown(figures));
+    log('BENCHMARKS.md rewritten');
+  }
+  if (figures.scenarios.some((r) => !r.correct)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
