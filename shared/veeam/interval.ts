@@ -12,7 +12,7 @@ export interface AdaptiveIntervalOptions {
   maxIntervalMs?: number;
   /** Lower bound of one delay (default 10 ms, or initialIntervalMs when that is smaller). */
   minIntervalMs?: number;
-  /** Growth of the cold (nothing learned yet) schedule (default 2). */
+  /** Growth of the cold (nothing learned yet) schedule (default 1.5). */
   growthFactor?: number;
   /** Finished sessions needed before the learned schedule is used (default 10). */
   minSamples?: number;
@@ -28,12 +28,12 @@ export function createAdaptiveIntervalPolicy(options: AdaptiveIntervalOptions = 
   const initial = options.initialIntervalMs ?? POLL_DEFAULTS.initialIntervalMs;
   const max = Math.max(initial, options.maxIntervalMs ?? POLL_DEFAULTS.maxIntervalMs);
   const min = Math.min(initial, options.minIntervalMs ?? 10);
-  const growth = options.growthFactor ?? 2;
+  const growth = options.growthFactor ?? 1.5;
   const minSamples = options.minSamples ?? 10;
   const quantile = options.targetQuantile ?? 0.5;
   const maxSamples = options.maxSamples ?? 1024;
   const recent: number[] = [];
-  let sorted: number[] = [];
+  const sorted: number[] = [];
 
   const clamp = (ms: number) => Math.round(Math.min(max, Math.max(min, ms)));
 
@@ -54,8 +54,9 @@ export function createAdaptiveIntervalPolicy(options: AdaptiveIntervalOptions = 
     observe(durationMs) {
       if (!Number.isFinite(durationMs) || durationMs < 0) return;
       recent.push(durationMs);
-      if (recent.length > maxSamples) recent.shift();
-      sorted = [...recent].sort((a, b) => a - b);
+      // Kept sorted by insertion: re-sorting on every finished session was a visible cost at 3,000 VMs.
+      sorted.splice(upperBound(sorted, durationMs), 0, durationMs);
+      if (recent.length > maxSamples) sorted.splice(upperBound(sorted, recent.shift()!) - 1, 1);
     },
   };
 }

@@ -78,10 +78,17 @@ describe('scheduler', () => {
 });
 
 describe('adaptive interval policy', () => {
-  it('cold: first poll after the initial interval, growing to the cap', () => {
+  it('cold: first poll after the initial interval, growing by 1.5 to the cap', () => {
     const policy = createAdaptiveIntervalPolicy({ initialIntervalMs: 1000, maxIntervalMs: 15_000 });
-    const delays = [0, 1, 2, 3, 4, 5].map((polls) => policy.nextDelayMs({ elapsedMs: 0, polls }));
-    expect(delays).toEqual([1000, 2000, 4000, 8000, 15_000, 15_000]);
+    const delays = [0, 1, 2, 3, 4, 5, 6, 7].map((polls) => policy.nextDelayMs({ elapsedMs: 0, polls }));
+    expect(delays).toEqual([1000, 1500, 2250, 3375, 5063, 7594, 11_391, 15_000]);
+  });
+
+  it('forgets the oldest durations beyond maxSamples, whatever their rank', () => {
+    const policy = createAdaptiveIntervalPolicy({ initialIntervalMs: 1000, minSamples: 2, maxSamples: 2 });
+    for (const d of [30_000, 2000, 4000]) policy.observe!(d); // 30 s falls out
+    expect(policy.nextDelayMs({ elapsedMs: 3000, polls: 1 })).toBe(1000); // only {4 s} is later → 4 s − 3 s
+    expect(policy.nextDelayMs({ elapsedMs: 5000, polls: 2 })).toBe(1000); // nothing later: the step
   });
 
   it('learned: aims at the median of the durations still possible, then steps past the longest seen', () => {
