@@ -142,6 +142,7 @@ export function createVeeamClient(
     createAdaptiveIntervalPolicy({
       initialIntervalMs: options.poll?.initialIntervalMs,
       maxIntervalMs: options.poll?.maxIntervalMs,
+      now,
     });
   const readers = new Map<ApiVersion, ReturnType<typeof createSessionReader>>();
   const readerFor = (p: ApiProfile) => {

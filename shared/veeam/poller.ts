@@ -20,6 +20,8 @@ export interface PollerConfig<TState, TResult, TProgress> {
   deadline(state: TState): number;
   /** Delay before the next poll of a session in `state`. */
   nextDelayMs(state: TState): number;
+  /** While waiting, ask nextDelayMs again this often, so a poll can move forward (default: never). */
+  replanIntervalMs?(state: TState): number;
   poll(state: TState, options: { abortSignal?: AbortSignal }): Promise<PollStep<TState>>;
   finish(
     state: TState,
@@ -46,15 +48,20 @@ export function createPoller<TState, TResult, TProgress>(
   let resultPromise: Promise<TResult> | undefined;
 
   async function loop(abortSignal?: AbortSignal): Promise<TResult> {
-    let retryAfterMs = 0;
+    let notBefore = 0;
     while (!config.isDone(state)) {
       const deadline = config.deadline(state);
-      const delay = Math.max(config.nextDelayMs(state), retryAfterMs);
       // The last poll lands on the deadline itself, so a session that just finished is not reported TimedOut.
-      await config.scheduler.waitUntil(Math.min(config.now() + delay, deadline), abortSignal);
+      for (;;) {
+        const now = config.now();
+        const dueAt = Math.min(Math.max(now + config.nextDelayMs(state), notBefore), deadline);
+        if (dueAt <= now) break;
+        const replanMs = config.replanIntervalMs?.(state) ?? Infinity;
+        await config.scheduler.waitUntil(Math.min(dueAt, now + replanMs), abortSignal);
+      }
       const step = await config.poll(state, { abortSignal });
       state = step.state;
-      retryAfterMs = step.retryAfterMs ?? 0;
+      notBefore = step.retryAfterMs ? config.now() + step.retryAfterMs : 0;
       const progress = config.progress(state);
       for (const listener of listeners) listener(progress);
       if (!step.done && config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });

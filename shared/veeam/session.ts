@@ -53,6 +53,8 @@ const stateSchema = z.object({
   deadline: z.number(),
   polls: z.number().int().min(0),
   failedPolls: z.number().int().min(0).default(0),
+  /** Age (ms since startedAt) at the last poll. */
+  lastPollElapsedMs: z.number().optional(),
   lastStatus: z.string(),
 });
 
@@ -147,7 +149,9 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     now: deps.now,
     deadline: (s) => s.deadline,
     isDone: (s) => isTerminalStatus(s.lastStatus),
-    nextDelayMs: (s) => deps.policy.nextDelayMs({ elapsedMs: deps.now() - s.startedAt, polls: s.polls }),
+    nextDelayMs: (s) => deps.policy.nextDelayMs(intervalContext(s)),
+    replanIntervalMs:
+      deps.policy.replanIntervalMs && ((s) => deps.policy.replanIntervalMs!(intervalContext(s))),
     async poll(s) {
       let read;
       try {
@@ -158,9 +162,26 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
       }
       const { session, retryAfterMs } = read;
       const done = isTerminalStatus(session.status);
-      if (done) deps.policy.observe?.(executionMs(session) ?? deps.now() - s.startedAt);
+      const age = deps.now() - s.startedAt;
+      if (done) {
+        // The appliance's own measure, kept between the last poll that saw it running and now.
+        const measured = executionMs(session) ?? age;
+        deps.policy.observe?.(
+          Math.min(age, Math.max(s.lastPollElapsedMs ?? 0, measured)),
+          s.lastPollElapsedMs,
+        );
+      } else {
+        deps.policy.observeRunning?.(age, s.lastPollElapsedMs);
+      }
       return {
-        state: { ...s, session, polls: s.polls + 1, failedPolls: 0, lastStatus: session.status },
+        state: {
+          ...s,
+          session,
+          polls: s.polls + 1,
+          failedPolls: 0,
+          lastStatus: session.status,
+          lastPollElapsedMs: age,
+        },
         done,
         retryAfterMs,
       };
@@ -179,6 +200,15 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     progress: (s) => ({ sessionId: s.sessionId, status: s.lastStatus, polls: s.polls }),
     serialize: ({ session: _omit, ...s }) => JSON.stringify(s),
   });
+
+  function intervalContext(s: PollState) {
+    return {
+      sessionId: s.sessionId,
+      elapsedMs: deps.now() - s.startedAt,
+      polls: s.polls,
+      lastPollElapsedMs: s.lastPollElapsedMs,
+    };
+  }
 
   async function readLog(s: PollState, abortSignal?: AbortSignal) {
     const body = (await deps.getLog(profile, s.sessionId, abortSignal)) as

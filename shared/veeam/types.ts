@@ -37,18 +37,25 @@ export interface PollOptions {
 }
 
 export interface PollIntervalContext {
+  sessionId: string;
   /** Time since the session was submitted (or its poller created), in ms. */
   elapsedMs: number;
   /** Polls of this session so far. */
   polls: number;
+  /** elapsedMs at this session's last poll; undefined before the first. */
+  lastPollElapsedMs?: number;
 }
 
 /** Decides when a running session is polled next; one instance is shared by all pollers of a client. */
 export interface PollIntervalPolicy {
   /** Delay before the next poll; a Retry-After answer can only lengthen it. */
   nextDelayMs(context: PollIntervalContext): number;
-  /** A session of this client finished after durationMs of execution. */
-  observe?(durationMs: number): void;
+  /** How often a waiting poller asks again, since what other sessions teach can bring its poll forward. */
+  replanIntervalMs?(context: PollIntervalContext): number;
+  /** A session was still running at elapsedMs (its previous poll was at previousElapsedMs). */
+  observeRunning?(elapsedMs: number, previousElapsedMs?: number): void;
+  /** A session finished after durationMs (its last poll that saw it running was at previousElapsedMs). */
+  observe?(durationMs: number, previousElapsedMs?: number): void;
 }
 
 export interface RetryOptions {

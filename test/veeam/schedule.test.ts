@@ -78,39 +78,79 @@ describe('scheduler', () => {
 });
 
 describe('adaptive interval policy', () => {
-  it('cold: first poll after the initial interval, growing by 1.5 to the cap', () => {
-    const policy = createAdaptiveIntervalPolicy({ initialIntervalMs: 1000, maxIntervalMs: 15_000 });
-    const delays = [0, 1, 2, 3, 4, 5, 6, 7].map((polls) => policy.nextDelayMs({ elapsedMs: 0, polls }));
-    expect(delays).toEqual([1000, 1500, 2250, 3375, 5063, 7594, 11_391, 15_000]);
+  const at = (sessionId: string, elapsedMs: number, lastPollElapsedMs?: number, polls = 0) => ({
+    sessionId,
+    elapsedMs,
+    lastPollElapsedMs,
+    polls,
+  });
+  const options = { initialIntervalMs: 1000, maxIntervalMs: 15_000, scouts: 2, now: () => 0 };
+
+  it('scouts poll first after the initial interval, then every 15 % of their age up to the cap', () => {
+    const policy = createAdaptiveIntervalPolicy(options);
+    expect(policy.nextDelayMs(at('scout-1', 0))).toBe(1000);
+    expect(policy.nextDelayMs(at('scout-1', 8000, 8000))).toBe(1200);
+    expect(policy.nextDelayMs(at('scout-1', 100_000, 100_000))).toBe(15_000);
   });
 
-  it('forgets the oldest durations beyond maxSamples, whatever their rank', () => {
-    const policy = createAdaptiveIntervalPolicy({ initialIntervalMs: 1000, minSamples: 2, maxSamples: 2 });
-    for (const d of [30_000, 2000, 4000]) policy.observe!(d); // 30 s falls out
-    expect(policy.nextDelayMs({ elapsedMs: 3000, polls: 1 })).toBe(1000); // only {4 s} is later → 4 s − 3 s
-    expect(policy.nextDelayMs({ elapsedMs: 5000, polls: 2 })).toBe(1000); // nothing later: the step
+  it('the other sessions wait for a scout to finish, then poll first at the shortest duration seen', () => {
+    const policy = createAdaptiveIntervalPolicy(options);
+    policy.nextDelayMs(at('scout-1', 0));
+    policy.nextDelayMs(at('scout-2', 0));
+    expect(policy.nextDelayMs(at('vm-3', 2000))).toBe(13_000); // nothing learned yet: the cap bounds it
+    policy.observe!(5000, 4000);
+    expect(policy.nextDelayMs(at('vm-3', 2000))).toBe(3000);
+    expect(policy.nextDelayMs(at('vm-3', 6000))).toBe(-1000); // due now
   });
 
-  it('learned: aims at the median of the durations still possible, then steps past the longest seen', () => {
+  it('polls rarely while most sessions run and densely once few remain', () => {
+    let clock = 0;
     const policy = createAdaptiveIntervalPolicy({
-      initialIntervalMs: 1000,
-      maxIntervalMs: 15_000,
-      minSamples: 4,
+      ...options,
+      scouts: 0,
+      fewSessions: 0,
+      now: () => (clock += 1000),
     });
-    for (const d of [5000, 10_000, 15_000, 20_000]) policy.observe!(d);
-    expect(policy.nextDelayMs({ elapsedMs: 0, polls: 0 })).toBe(15_000); // median of 5,10,15,20 → 15 s
-    expect(policy.nextDelayMs({ elapsedMs: 12_000, polls: 1 })).toBe(8000); // {15,20} → 20 s
-    expect(policy.nextDelayMs({ elapsedMs: 19_000, polls: 2 })).toBe(1000);
-    expect(policy.nextDelayMs({ elapsedMs: 21_000, polls: 3 })).toBe(1000);
+    // 100 sessions seen running at 5 s; 50 of them then finish between 5 and 10 s.
+    for (let i = 0; i < 100; i++) policy.observeRunning!(5000);
+    const early = policy.nextDelayMs(at('vm', 5000, 5000, 1));
+    for (let i = 0; i < 50; i++) policy.observe!(5000 + i * 100, 5000);
+    for (let i = 0; i < 50; i++) policy.observeRunning!(10_000, 5000);
+    const half = policy.nextDelayMs(at('vm', 10_000, 10_000, 2));
+    for (let i = 0; i < 45; i++) policy.observe!(10_000 + i * 100, 10_000);
+    for (let i = 0; i < 5; i++) policy.observeRunning!(15_000, 10_000);
+    const tail = policy.nextDelayMs(at('vm', 15_000, 15_000, 3));
+    expect(early).toBe(15_000); // S = 1: 10 × 5 s × 1², capped
+    expect(half).toBe(15_000); // S = 0.5: 10 × 10 s × 0.5² = 25 s, capped
+    expect(tail).toBeCloseTo(10 * 15_000 * 0.05 ** 2); // S = 0.05: 375 ms
+  });
+
+  it('with few sessions left to follow, none waits longer than 15 % of its age', () => {
+    let clock = 0;
+    const policy = createAdaptiveIntervalPolicy({ ...options, scouts: 0, now: () => (clock += 1000) });
+    policy.observe!(5000);
+    policy.observeRunning!(10_000);
+    expect(policy.nextDelayMs(at('vm-1', 10_000, 10_000, 1))).toBe(1500);
   });
 
   it('never goes below the minimum nor above the cap', () => {
-    const policy = createAdaptiveIntervalPolicy({ initialIntervalMs: 50, maxIntervalMs: 200, minSamples: 1 });
-    policy.observe!(10_000);
-    expect(policy.nextDelayMs({ elapsedMs: 0, polls: 0 })).toBe(200);
-    policy.observe!(100);
-    policy.observe!(101);
-    expect(policy.nextDelayMs({ elapsedMs: 100, polls: 1 })).toBeGreaterThanOrEqual(10);
+    let clock = 0;
+    const policy = createAdaptiveIntervalPolicy({
+      ...options,
+      scouts: 0,
+      minIntervalMs: 100,
+      now: () => (clock += 1000),
+    });
+    policy.observeRunning!(1000);
+    for (let i = 0; i < 99; i++) policy.observe!(1000, undefined);
+    expect(policy.nextDelayMs(at('vm', 2000, 2000, 1))).toBe(100);
+    expect(policy.nextDelayMs(at('scout?', 500_000, 500_000, 9))).toBeLessThanOrEqual(15_000);
+  });
+
+  it('asks waiting pollers to re-plan every 250–500 ms', () => {
+    const policy = createAdaptiveIntervalPolicy(options);
+    expect(policy.replanIntervalMs!(at('vm', 1000))).toBe(250);
+    expect(policy.replanIntervalMs!(at('vm', 60_000))).toBe(500);
   });
 
   it('parses .NET TimeSpan durations', () => {
