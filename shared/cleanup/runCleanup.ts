@@ -49,7 +49,10 @@ export interface RunCleanupOptions {
   /** Stops submitting and polling, like a deadline that arrives now; a report is still returned. */
   abortSignal?: AbortSignal;
   /** Client tuning for tests and the benchmark; connection settings always come from `config`. */
-  client?: Pick<VeeamClientOptions, 'poll' | 'retry' | 'requestTimeoutMs' | 'maxInFlight'>;
+  client?: Pick<
+    VeeamClientOptions,
+    'poll' | 'retry' | 'requestTimeoutMs' | 'maxInFlight' | 'deleteCheckSettleMs'
+  >;
   /** Consecutive appliance-level failures that stop the run (default 3). */
   breakerThreshold?: number;
   /** VMs per batch request in v8.1 batch mode (default 100). */

@@ -197,7 +197,7 @@ export function createVeeamClient(
     async deleteSnapshots(vmId, callOptions = {}) {
       const p = await profile(callOptions);
       return submitDelete(
-        { profile: p, send: authorized, now },
+        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
         {
           method: 'POST',
           path: p.deletePath(vmId),
@@ -214,7 +214,7 @@ export function createVeeamClient(
         throw new ConfigError('apiVersion', `batch deletes need v8.1 (the appliance speaks ${p.version})`);
       if (vmIds.length === 0) throw new RangeError('deleteSnapshotsBatch: no VM ids given');
       return submitDelete(
-        { profile: p, send: authorized, now },
+        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
         {
           method: 'POST',
           path: p.batchDeletePath,

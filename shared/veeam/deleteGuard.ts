@@ -1,8 +1,9 @@
 /**
  * No double delete. A delete POST is resent by the retry loop only when the appliance certainly never acted
  * on it. After an ambiguous failure (timeout, reset after send, 502/504, a damaged answer) v8.1 looks for a
- * deletion session of that VM that started since the attempt: found, it is the answer; not found, the
- * delete never took effect and one resend is allowed. v1 has no safe check, so it gives up with
+ * deletion session of that VM that started since the attempt: found, it is the answer; not found, it
+ * looks once more after a short settle time (a request still queued on the appliance may not have started
+ * its session yet), and only then, the delete having never taken effect, allows one resend. v1 has no safe check, so it gives up with
  * AmbiguousDeleteError rather than risk a second delete.
  */
 import type { ApiProfile } from './api';
@@ -21,8 +22,11 @@ export interface DeleteGuardOptions {
   profile: ApiProfile;
   send: GuardedSend;
   now(): number;
+  sleep(ms: number, abortSignal?: AbortSignal): Promise<void>;
   /** How far before the attempt a found session may have started, for clock skew (default 2 min). */
   lookbackMs?: number;
+  /** Wait before the second look for a session (default 2 s). */
+  settleMs?: number;
 }
 
 export function isAmbiguousDeleteFailure(error: unknown): boolean {
@@ -56,6 +60,10 @@ export async function submitDelete(
       let found: JobSession | undefined;
       try {
         found = await findDeleteSession(options, vmIds[0], attemptAt, request.abortSignal);
+        if (!found) {
+          await options.sleep(options.settleMs ?? 2_000, request.abortSignal);
+          found = await findDeleteSession(options, vmIds[0], attemptAt, request.abortSignal);
+        }
       } catch {
         throw new AmbiguousDeleteError(vmIds[0], error as Error);
       }

@@ -95,6 +95,8 @@ export interface VeeamClientOptions {
   maxInFlight?: number;
   retry?: RetryOptions;
   poll?: PollOptions;
+  /** After an ambiguous delete failure, wait this long before looking for its session again (default 2 s). */
+  deleteCheckSettleMs?: number;
   /** Called once per HTTP exchange. */
   onRequest?: (info: RequestInfo) => void;
   /** Called for conditions an admin should see but that don't fail a VM (e.g. a foreign self link). */

@@ -14,6 +14,7 @@ export const FAST_CLIENT: NonNullable<RunCleanupOptions['client']> = {
   poll: { initialIntervalMs: 20, maxIntervalMs: 60 },
   retry: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 30, maxRetryTimeMs: 2_000 },
   requestTimeoutMs: 2_000,
+  deleteCheckSettleMs: 20,
 };
 
 export function vms(count: number, spec: Partial<SimVmSpec> = {}, prefix = 'vm'): SimVmSpec[] {

@@ -38,6 +38,7 @@ export function clientFor(
     retry: { baseDelayMs: 5, maxDelayMs: 200, maxRetries: 4, maxRetryTimeMs: 5000 },
     poll: { initialIntervalMs: 20, maxIntervalMs: 50 },
     requestTimeoutMs: 2000,
+    deleteCheckSettleMs: 20,
     onRequest: (info) => requests.push(info),
     onWarning: (message) => warnings.push(message),
     ...overrides,
