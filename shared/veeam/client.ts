@@ -153,6 +153,7 @@ export function createVeeamClient(
         runningPageMinSessions:
           options.poll?.runningPageMinSessions ?? CLIENT_DEFAULTS.runningPageMinSessions,
         getJson: (path, route) => get(path, route, 'poll'),
+        now,
       });
       readers.set(p.version, reader);
     }

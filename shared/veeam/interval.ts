@@ -12,7 +12,7 @@
  *   events, running ones are censored at their last poll). While most sessions are still running the
  *   interval is long, and it shrinks to the minimum as the last ones remain, where polling is cheap
  *   because few are left and where it decides when the run ends.
- * Pollers re-ask while they wait (see `replanIntervalMs`), so news from other sessions moves a poll forward.
+ * Waiting pollers are re-asked by the scheduler (`learns`), so news from other sessions moves a poll forward.
  */
 import type { PollIntervalContext, PollIntervalPolicy } from './types';
 
@@ -84,7 +84,7 @@ export function createAdaptiveIntervalPolicy(options: AdaptiveIntervalOptions = 
 
   return {
     nextDelayMs: (context) => dueAtAge(context) - context.elapsedMs,
-    replanIntervalMs: (context) => Math.min(500, Math.max(250, context.elapsedMs * 0.05)),
+    learns: true,
     observeRunning(elapsedMs, previousElapsedMs) {
       survival.running(elapsedMs, previousElapsedMs);
     },

@@ -20,8 +20,8 @@ export interface PollerConfig<TState, TResult, TProgress> {
   deadline(state: TState): number;
   /** Delay before the next poll of a session in `state`. */
   nextDelayMs(state: TState): number;
-  /** While waiting, ask nextDelayMs again this often, so a poll can move forward (default: never). */
-  replanIntervalMs?(state: TState): number;
+  /** True when nextDelayMs can change while the poller waits, so the scheduler should keep re-asking it. */
+  replans?: boolean;
   poll(state: TState, options: { abortSignal?: AbortSignal }): Promise<PollStep<TState>>;
   finish(
     state: TState,
@@ -52,12 +52,9 @@ export function createPoller<TState, TResult, TProgress>(
     while (!config.isDone(state)) {
       const deadline = config.deadline(state);
       // The last poll lands on the deadline itself, so a session that just finished is not reported TimedOut.
-      for (;;) {
-        const now = config.now();
-        const dueAt = Math.min(Math.max(now + config.nextDelayMs(state), notBefore), deadline);
-        if (dueAt <= now) break;
-        const replanMs = config.replanIntervalMs?.(state) ?? Infinity;
-        await config.scheduler.waitUntil(Math.min(dueAt, now + replanMs), abortSignal);
+      const dueAt = () => Math.min(Math.max(config.now() + config.nextDelayMs(state), notBefore), deadline);
+      for (let due = dueAt(); due > config.now(); due = dueAt()) {
+        await config.scheduler.waitUntil(due, abortSignal, config.replans ? dueAt : undefined);
       }
       const step = await config.poll(state, { abortSignal });
       state = step.state;

@@ -1,7 +1,9 @@
 /**
  * One timer for every poller of a client: tasks wait in a due-time ordered heap and the single timer is
  * re-armed for the earliest one. Thousands of sessions therefore cost one timer, and their requests go
- * through the transport's global in-flight limit.
+ * through the transport's global in-flight limit. Tasks whose due time depends on what other sessions
+ * teach pass a `replan` function; one sweep every `replanEveryMs` asks them all again, which costs a
+ * function call per task instead of a wake-up (a promise, a listener, a heap operation) per task.
  */
 
 export interface Clock {
@@ -16,9 +18,17 @@ export const systemClock: Clock = {
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+export interface SchedulerOptions {
+  /** How often the due times of waiting tasks with a `replan` function are recomputed (default 250 ms). */
+  replanEveryMs?: number;
+}
+
 export interface Scheduler {
-  /** Resolves at `dueAt` (epoch ms); rejects with the signal's reason when aborted first. */
-  waitUntil(dueAt: number, abortSignal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves at `dueAt` (epoch ms), or earlier when `replan` later returns an earlier time; rejects with the
+   * signal's reason when aborted first.
+   */
+  waitUntil(dueAt: number, abortSignal?: AbortSignal, replan?: () => number): Promise<void>;
   /** Tasks currently waiting. */
   readonly pending: number;
   /** Rejects every waiting task and stops the timer. */
@@ -28,17 +38,21 @@ export interface Scheduler {
 interface Entry {
   dueAt: number;
   seq: number;
+  replan?: () => number;
   resolve(): void;
   reject(reason: unknown): void;
   cancelled: boolean;
 }
 
-export function createScheduler(clock: Clock = systemClock): Scheduler {
+export function createScheduler(clock: Clock = systemClock, options: SchedulerOptions = {}): Scheduler {
+  const replanEveryMs = options.replanEveryMs ?? 250;
   const heap: Entry[] = [];
   let seq = 0;
   let timer: unknown;
   let armedFor = Infinity;
   let live = 0;
+  let replannable = 0;
+  let sweepTimer: unknown;
   let closed = false;
 
   const before = (a: Entry, b: Entry) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
@@ -54,24 +68,58 @@ export function createScheduler(clock: Clock = systemClock): Scheduler {
     }
   }
 
+  function siftDown(i: number) {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l], heap[m])) m = l;
+      if (r < heap.length && before(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  }
+
   function pop(): Entry | undefined {
     const top = heap[0];
     const last = heap.pop();
     if (heap.length > 0 && last) {
       heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l], heap[m])) m = l;
-        if (r < heap.length && before(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
+      siftDown(0);
     }
     return top;
+  }
+
+  /** Recomputes every replannable due time, restores the heap order once, and releases what is due. */
+  function sweep() {
+    sweepTimer = undefined;
+    let moved = false;
+    for (const entry of heap) {
+      if (entry.cancelled || !entry.replan) continue;
+      const dueAt = entry.replan();
+      if (dueAt !== entry.dueAt) {
+        entry.dueAt = dueAt;
+        moved = true;
+      }
+    }
+    if (moved) {
+      for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+      if (timer !== undefined) clock.clearTimer(timer);
+      timer = undefined;
+      armedFor = Infinity;
+    }
+    fire();
+  }
+
+  function armSweep() {
+    if (replannable > 0 && sweepTimer === undefined && !closed)
+      sweepTimer = clock.setTimer(sweep, replanEveryMs);
+  }
+
+  function settle(entry: Entry) {
+    live--;
+    if (entry.replan) replannable--;
   }
 
   function arm() {
@@ -90,33 +138,36 @@ export function createScheduler(clock: Clock = systemClock): Scheduler {
   }
 
   function fire() {
+    if (timer !== undefined) clock.clearTimer(timer);
     timer = undefined;
     armedFor = Infinity;
     const now = clock.now();
     while (heap.length > 0 && heap[0].dueAt <= now) {
       const entry = pop()!;
       if (entry.cancelled) continue;
-      live--;
+      settle(entry);
       entry.resolve();
     }
     arm();
+    armSweep();
   }
 
   return {
-    waitUntil(dueAt, abortSignal) {
+    waitUntil(dueAt, abortSignal, replan) {
       if (closed) return Promise.reject(new Error('the poll scheduler is closed'));
       if (abortSignal?.aborted) return Promise.reject(abortSignal.reason);
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => {
           if (entry.cancelled) return;
           entry.cancelled = true;
-          live--;
+          settle(entry);
           reject(abortSignal!.reason);
           arm();
         };
         const entry: Entry = {
           dueAt,
           seq: seq++,
+          replan,
           cancelled: false,
           resolve: () => {
             abortSignal?.removeEventListener('abort', onAbort);
@@ -129,8 +180,10 @@ export function createScheduler(clock: Clock = systemClock): Scheduler {
         };
         abortSignal?.addEventListener('abort', onAbort, { once: true });
         live++;
+        if (replan) replannable++;
         push(entry);
         arm();
+        armSweep();
       });
     },
     get pending() {
@@ -139,7 +192,10 @@ export function createScheduler(clock: Clock = systemClock): Scheduler {
     close() {
       closed = true;
       if (timer !== undefined) clock.clearTimer(timer);
+      if (sweepTimer !== undefined) clock.clearTimer(sweepTimer);
       timer = undefined;
+      sweepTimer = undefined;
+      replannable = 0;
       const error = new Error('the poll scheduler is closed');
       for (const entry of heap.splice(0)) {
         if (entry.cancelled) continue;

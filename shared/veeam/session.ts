@@ -150,8 +150,7 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     deadline: (s) => s.deadline,
     isDone: (s) => isTerminalStatus(s.lastStatus),
     nextDelayMs: (s) => deps.policy.nextDelayMs(intervalContext(s)),
-    replanIntervalMs:
-      deps.policy.replanIntervalMs && ((s) => deps.policy.replanIntervalMs!(intervalContext(s))),
+    replans: deps.policy.learns === true,
     async poll(s) {
       let read;
       try {
@@ -176,7 +175,7 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
       return {
         state: {
           ...s,
-          session,
+          session: slim(session),
           polls: s.polls + 1,
           failedPolls: 0,
           lastStatus: session.status,
@@ -245,6 +244,15 @@ function vmStatus(items: readonly RawLogItem[], sessionStatus: TerminalSessionSt
   if (statuses.has('Error')) return 'Error';
   if (statuses.has('Warning')) return 'Warning';
   return 'Success';
+}
+
+/**
+ * What a poller keeps of the last answer: thousands of sessions are followed at once, and whatever each
+ * keeps between polls is promoted to the old generation; links and job details are not needed any more.
+ */
+function slim(session: JobSession): JobSession {
+  const { id, type, status, executionStartTime, executionStopTime, executionDuration } = session;
+  return { id, type, status, executionStartTime, executionStopTime, executionDuration };
 }
 
 /** The appliance's own measure of the session, which the interval policy learns from. */

@@ -1,7 +1,8 @@
 /**
  * Reads session states for the pollers. Concurrent reads of one session share a request, and on v8.1 a
  * burst of reads due in the same tick is answered by one GET /jobSessions page of the still-running
- * sessions, so only the sessions that left that list cost a GET of their own.
+ * sessions, so only the sessions that left that list cost a GET of their own. When more sessions run than
+ * one page holds, the page answers only part of a burst for a large parse, so it is left out for a while.
  */
 import type { ApiProfile } from './api';
 import type { JobSession } from './types';
@@ -36,7 +37,12 @@ export function createSessionReader(options: {
   /** Reads in one tick needed before the page query is used; 0 turns it off. */
   runningPageMinSessions: number;
   pageLimit?: number;
+  /** After a page that could not list every running session, single GETs only for this long (default 2 s). */
+  pagePauseMs?: number;
+  now?: () => number;
 }): SessionReader {
+  const now = options.now ?? Date.now;
+  let pagesPausedUntil = 0;
   const inFlight = new Map<string, Promise<SessionRead>>();
   let queue: Waiting[] = [];
   const pageLimit = options.pageLimit ?? 1000;
@@ -76,10 +82,11 @@ export function createSessionReader(options: {
     queue = [];
     const distinct = new Set(batch.map((w) => w.sessionId));
     let page: { byId: Map<string, JobSession>; complete: boolean } | undefined;
-    if (distinct.size >= options.runningPageMinSessions) {
+    if (distinct.size >= options.runningPageMinSessions && now() >= pagesPausedUntil) {
       const types = [...new Set(batch.map((w) => w.type))];
       try {
         page = await runningPage(types.every((t): t is string => !!t) ? types : []);
+        if (!page.complete) pagesPausedUntil = now() + (options.pagePauseMs ?? 2_000);
       } catch {
         page = undefined; // the single GETs below still answer every read
       }

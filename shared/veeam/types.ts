@@ -50,8 +50,8 @@ export interface PollIntervalContext {
 export interface PollIntervalPolicy {
   /** Delay before the next poll; a Retry-After answer can only lengthen it. */
   nextDelayMs(context: PollIntervalContext): number;
-  /** How often a waiting poller asks again, since what other sessions teach can bring its poll forward. */
-  replanIntervalMs?(context: PollIntervalContext): number;
+  /** True when what other sessions teach can move a waiting poll, so waiting pollers keep re-asking. */
+  readonly learns?: boolean;
   /** A session was still running at elapsedMs (its previous poll was at previousElapsedMs). */
   observeRunning?(elapsedMs: number, previousElapsedMs?: number): void;
   /** A session finished after durationMs (its last poll that saw it running was at previousElapsedMs). */
