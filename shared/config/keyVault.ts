@@ -1,5 +1,7 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+// Type-only at the top: the Azure SDK is loaded on first use, so runs configured from the environment (the
+// CLI, the demo, the benchmark, most tests) and the functions' cold start don't pay for it.
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { ConfigError } from '../errors';
 import { isLoopbackHost } from '../veeam/url';
 
@@ -26,6 +28,7 @@ export type SecretReader = (secretName: string) => Promise<string | undefined>;
  * developer logins elsewhere. Its managed-identity retries are bounded like the vault's.
  */
 export function createDefaultCredential(clientId: string | undefined): TokenCredential {
+  const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
   try {
     return new DefaultAzureCredential({ managedIdentityClientId: clientId, retryOptions: RETRY_OPTIONS });
   } catch {
@@ -48,6 +51,7 @@ export function createSecretReader(
     allowInsecureConnection: loopback && vaultUrl.protocol === 'http:',
     disableChallengeResourceVerification: loopback,
   };
+  const { SecretClient } = require('@azure/keyvault-secrets') as typeof import('@azure/keyvault-secrets');
   const client = new SecretClient(vaultUrl.href, credential, options);
   return async (secretName) => {
     try {

@@ -21,14 +21,12 @@ const IDENTITY_VARIABLES = [
 
 /**
  * msal-node keeps managed-identity tokens in a process-wide static cache, bound to the first identity used,
- * so each test loads the config module (and @azure/identity, msal-node) in a fresh module registry.
+ * so each test loads the config module (and with it @azure/identity and msal-node) in a fresh module registry.
  */
 function freshConfigModule(): typeof ConfigModule {
-  let loaded: typeof ConfigModule | undefined;
-  jest.isolateModules(() => {
-    loaded = require('../../shared/config') as typeof ConfigModule;
-  });
-  return loaded as typeof ConfigModule;
+  // A fresh registry, not isolateModules: the config module loads @azure/identity lazily, at first use.
+  jest.resetModules();
+  return require('../../shared/config') as typeof ConfigModule;
 }
 
 describe('loadConfig from Key Vault with DefaultAzureCredential and the App Service managed identity', () => {
