@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { tryAcquireRun } from '../shared/admin/runLock';
 import { executeCleanup } from '../shared/cleanup';
+import { loadConfig } from '../shared/config';
 import { loggerFor } from '../shared/hosting/invocation';
 import { findHostJson, timeBudgetMs } from '../shared/hosting/timeBudget';
 
@@ -14,7 +15,8 @@ export async function nightlySnapshotCleanup(timer: Timer, context: InvocationCo
   context.log(
     `Nightly snapshot cleanup starting (isPastDue=${timer.isPastDue}, retry=${context.retryContext?.retryCount ?? 0})`,
   );
-  const deadline = startedAt + timeBudgetMs(process.env, findHostJson(__dirname));
+  const config = await loadConfig();
+  const deadline = startedAt + timeBudgetMs(config.timeBudgetMs, findHostJson(__dirname));
   const runId = randomUUID();
   const lock = tryAcquireRun(runId);
   if (!lock.acquired)
@@ -23,6 +25,7 @@ export async function nightlySnapshotCleanup(timer: Timer, context: InvocationCo
     const report = await executeCleanup({
       trigger: 'timer',
       runId,
+      config,
       deadline,
       traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),

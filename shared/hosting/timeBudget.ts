@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../config';
 import { ConfigError } from '../errors';
 
 /** Consumption plan default (the plan host.json assumes). */
@@ -22,13 +21,12 @@ export function readFunctionTimeoutMs(hostJsonPath: string): number | undefined 
 }
 
 /**
- * How long a timer run may take: CLEANUP_TIME_BUDGET, else host.json functionTimeout, minus a safety
- * margin (10 %, at least 30 s) so the engine stops and reports before the host kills the invocation.
+ * How long a timer run may take: the configured CLEANUP_TIME_BUDGET (already validated by the config), else
+ * host.json functionTimeout, minus a safety margin (10 %, at least 30 s) so the engine stops and reports
+ * before the host kills the invocation.
  */
-export function timeBudgetMs(env: Record<string, string | undefined>, hostJsonPath: string): number {
-  const configured = env.CLEANUP_TIME_BUDGET?.trim()
-    ? parseDuration(env.CLEANUP_TIME_BUDGET, 'CLEANUP_TIME_BUDGET')
-    : (readFunctionTimeoutMs(hostJsonPath) ?? FALLBACK_FUNCTION_TIMEOUT_MS);
+export function timeBudgetMs(configuredMs: number | undefined, hostJsonPath: string): number {
+  const configured = configuredMs ?? readFunctionTimeoutMs(hostJsonPath) ?? FALLBACK_FUNCTION_TIMEOUT_MS;
   const margin = Math.max(30_000, configured * 0.1);
   if (configured <= margin) {
     throw new ConfigError('CLEANUP_TIME_BUDGET', 'leaves no time once the 30 s safety margin is taken off');
