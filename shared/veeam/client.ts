@@ -11,7 +11,8 @@ import { submitDelete, type GuardedSend } from './deleteGuard';
 import { VeeamApiError } from './errors';
 import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
-import { createScheduler, type Clock } from './scheduler';
+import type { Clock } from '../clock';
+import { createScheduler } from './scheduler';
 import {
   createSessionPoller,
   LOG_ENTRIES_KEPT,

@@ -5,18 +5,7 @@
  * teach pass a `replan` function; one sweep every `replanEveryMs` asks them all again, which costs a
  * function call per task instead of a wake-up (a promise, a listener, a heap operation) per task.
  */
-
-export interface Clock {
-  now(): number;
-  setTimer(callback: () => void, delayMs: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import { systemClock, type Clock } from '../clock';
 
 export interface SchedulerOptions {
   /** How often the due times of waiting tasks with a `replan` function are recomputed (default 250 ms). */
@@ -44,7 +33,10 @@ interface Entry {
   cancelled: boolean;
 }
 
-export function createScheduler(clock: Clock = systemClock, options: SchedulerOptions = {}): Scheduler {
+export function createScheduler(
+  clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'> = systemClock,
+  options: SchedulerOptions = {},
+): Scheduler {
   const replanEveryMs = options.replanEveryMs ?? 250;
   const heap: Entry[] = [];
   let seq = 0;

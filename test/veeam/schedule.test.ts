@@ -1,11 +1,15 @@
 import { createAdaptiveIntervalPolicy, parseTimeSpanMs } from '../../shared/veeam/interval';
-import { createScheduler, type Clock } from '../../shared/veeam/scheduler';
+import type { Clock } from '../../shared/clock';
+import { createScheduler } from '../../shared/veeam/scheduler';
 
 function fakeClock() {
   let now = 0;
   const timers = new Map<number, { at: number; fn: () => void }>();
   let nextId = 1;
-  const clock: Clock & { advance(ms: number): void; active(): number } = {
+  const clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'> & {
+    advance(ms: number): void;
+    active(): number;
+  } = {
     now: () => now,
     setTimer(fn, ms) {
       const id = nextId++;
