@@ -17,13 +17,30 @@ export interface LogEntry {
   message: string;
 }
 
-/** A manual snapshot (restore point) that a dry run found. */
+/** What happened to one manual snapshot (restore point) of a VM under retention. */
+export type SnapshotAction = 'deleted' | 'kept' | 'immutable' | 'locked' | 'failed' | 'wouldDelete' | 'gone';
+
+/** A manual snapshot (restore point): what a dry run found, or what retention did with it. */
 export interface SnapshotInfo {
   id: string;
   pointInTime: string;
   vmName?: string;
   regionName?: string;
+  /** Retention only: the decision and its result. */
+  action?: SnapshotAction;
+  /** Why it was kept, locked or gone (e.g. "younger than P7D", "among the 2 newest"). */
+  reason?: string;
+  /** The deletion session of this snapshot. */
+  sessionId?: string;
+  error?: string;
 }
+
+/**
+ * Why a target was never submitted. `deadline`: the run's time ran out; `aborted`: the run was interrupted
+ * (signal, lost lease); `appliance unavailable`: the circuit breaker opened or the appliance could not be used;
+ * `retention needs API v8.1`: retention is configured but the appliance only speaks v1.
+ */
+export type SkipReason = 'deadline' | 'aborted' | 'appliance unavailable' | 'retention needs API v8.1';
 
 export interface VmResult {
   vmId: string;
@@ -37,11 +54,19 @@ export interface VmResult {
   durationMs: number;
   /** Why the VM failed, was skipped or was rejected; never contains a secret. */
   error?: string;
+  /** Skipped only: the typed reason (also the text of `error`). */
+  skipReason?: SkipReason;
+  /** Something an admin should know that is not an error (e.g. a session of an earlier run was followed). */
+  note?: string;
   log?: LogEntry[];
   /** Dry run only: what would be deleted. Absent on v1, which cannot list manual snapshots. */
   snapshots?: SnapshotInfo[];
   /** HTTP trigger only: where an admin can follow a session that was still running. */
   statusUrl?: string;
+  /** Retention only: snapshots deleted (or already gone), kept (young, newest or immutable), and locked. */
+  deletedSnapshots?: number;
+  keptSnapshots?: number;
+  lockedSnapshots?: number;
 }
 
 export interface Totals {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type CleanupConfig } from '../config';
+import { invalidateSecretCache, loadConfig, type CleanupConfig } from '../config';
 import type { Report } from '../report';
 import {
   createTelemetryFromEnv,
@@ -8,7 +8,8 @@ import {
   withRunContext,
   type Telemetry,
 } from '../telemetry';
-import { runCleanup, type RunCleanupOptions } from './runCleanup';
+import { runCleanup } from './runCleanup';
+import type { RunCleanupOptions } from './types';
 
 export interface ExecuteCleanupOptions extends Omit<RunCleanupOptions, 'config' | 'telemetry'> {
   /** Settings to read (default process.env). */
@@ -40,6 +41,8 @@ export async function executeCleanup(options: ExecuteCleanupOptions): Promise<Re
   try {
     const config = options.config ?? (await loadConfig({ env }));
     const report = await runCleanup({ ...options, config, telemetry, runId });
+    // Rejected credentials may have been rotated in the vault: the next run reads them again.
+    if (report.failure?.kind === 'auth') invalidateSecretCache();
     reportToTelemetry(report, telemetry);
     return report;
   } catch (error) {

@@ -1,2 +1,3 @@
-export { runCleanup, type RunCleanupOptions, type CleanupProgress, type CleanupLogger } from './runCleanup';
+export { runCleanup } from './runCleanup';
+export type { RunCleanupOptions, CleanupProgress, CleanupLogger, RetentionOverride } from './types';
 export { executeCleanup, type ExecuteCleanupOptions } from './execute';

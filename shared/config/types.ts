@@ -23,6 +23,12 @@ export interface CleanupConfig {
   dryRun: boolean;
   /** CLEANUP_BATCH: v8.1 batch delete, same words as CLEANUP_DRY_RUN, default false. */
   batch: boolean;
+  /** CLEANUP_MIN_AGE: a manual snapshot younger than this is kept (retention; unset = no age rule). */
+  minAgeMs?: number;
+  /** CLEANUP_KEEP_LATEST: the newest N manual snapshots of each VM are kept (retention; unset = none kept). */
+  keepLatest?: number;
+  /** CLEANUP_MAX_RUNNING_SESSIONS: deletion sessions this run keeps running at once (unset = no cap). */
+  maxRunningSessions?: number;
   targets: Targets;
   /** keyVault whenever KEY_VAULT_URL is set, even if every secret was overridden by its environment twin. */
   source: 'keyVault' | 'environment';

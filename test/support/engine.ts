@@ -1,5 +1,5 @@
 import { loadConfig, type CleanupConfig } from '../../shared/config';
-import type { RunCleanupOptions } from '../../shared/cleanup/runCleanup';
+import type { RunCleanupOptions } from '../../shared/cleanup/types';
 import {
   startSimulator,
   type SimulatorHandle,

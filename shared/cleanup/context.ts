@@ -1,0 +1,162 @@
+import pLimit from 'p-limit';
+import type { Clock } from '../clock';
+import type { SkipReason, VmResult } from '../report';
+import type { Telemetry } from '../telemetry/telemetry';
+import type { DeletionSessionListing, VeeamClient } from '../veeam/types';
+import { createApplianceBreaker, isBrokenCircuit } from './breaker';
+import { asError, failed, neverReachedAppliance } from './outcomes';
+import { ResultBook } from './results';
+import type { CleanupLogger, CleanupProgress } from './types';
+
+export interface RunContextOptions {
+  client: VeeamClient;
+  clock: Clock;
+  book: ResultBook;
+  log: CleanupLogger;
+  telemetry?: Telemetry;
+  /** Aborted by the caller (signal, lost lease) or by the run's own hard stop after the deadline. */
+  signal: AbortSignal;
+  /** The caller's own signal, to tell an interruption from the deadline. */
+  callerSignal?: AbortSignal;
+  deadline?: number;
+  submitMarginMs: number;
+  concurrency: number;
+  maxRunningSessions?: number;
+  maxSessionWaitMs: number;
+  breakerThreshold?: number;
+  statusUrl?: (sessionId: string) => string;
+  onProgress?: (progress: CleanupProgress) => void;
+}
+
+/**
+ * What every step of one run shares: the client, the clock, the limits, the breaker and the result book.
+ * It decides whether a new submission may start and why the ones that never did are skipped.
+ */
+export class RunContext {
+  readonly client: VeeamClient;
+  readonly clock: Clock;
+  readonly log: CleanupLogger;
+  readonly telemetry?: Telemetry;
+  readonly signal: AbortSignal;
+  readonly deadline?: number;
+  readonly maxSessionWaitMs: number;
+  readonly statusUrl?: (sessionId: string) => string;
+  /** Bounds submissions in flight; a slot is released once the appliance accepted the delete. */
+  readonly submitSlot: ReturnType<typeof pLimit>;
+  /** Bounds the deletion sessions this run keeps running at once (no bound when not configured). */
+  readonly runningSlot: <T>(work: () => Promise<T>) => Promise<T>;
+  private readonly breaker;
+  private readonly book: ResultBook;
+  private readonly callerSignal?: AbortSignal;
+  private readonly submitBy?: number;
+  private readonly onProgress?: (progress: CleanupProgress) => void;
+  private tripped = false;
+  /** v8.1: the deletion sessions that existed when the run started (running, or within the look-back). */
+  runningSessions?: DeletionSessionListing;
+
+  constructor(options: RunContextOptions) {
+    this.client = options.client;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.telemetry = options.telemetry;
+    this.signal = options.signal;
+    this.callerSignal = options.callerSignal;
+    this.deadline = options.deadline;
+    this.maxSessionWaitMs = options.maxSessionWaitMs;
+    this.statusUrl = options.statusUrl;
+    this.book = options.book;
+    this.onProgress = options.onProgress;
+    this.submitSlot = pLimit(options.concurrency);
+    const running = options.maxRunningSessions ? pLimit(options.maxRunningSessions) : undefined;
+    this.runningSlot = running ? (work) => running(work) : (work) => work();
+    this.breaker = createApplianceBreaker({ threshold: options.breakerThreshold });
+    this.submitBy = options.deadline === undefined ? undefined : options.deadline - options.submitMarginMs;
+  }
+
+  /** Sessions a delete guard must never adopt as its own answer: they existed before this run. */
+  get knownSessionIds(): ReadonlySet<string> | undefined {
+    return this.runningSessions?.knownIds;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Calls the appliance through the breaker, so consecutive appliance-level failures stop the run. */
+  guarded<T>(call: () => Promise<T>): Promise<T> {
+    return this.breaker.execute(call);
+  }
+
+  canSubmit(): boolean {
+    if (this.tripped || this.signal.aborted) return false;
+    return this.submitBy === undefined || this.clock.now() < this.submitBy;
+  }
+
+  /** Why targets that were never submitted are skipped. */
+  stopReason(): SkipReason {
+    if (this.tripped) return 'appliance unavailable';
+    if (this.callerSignal?.aborted) return 'aborted';
+    return 'deadline';
+  }
+
+  /** True when the caller interrupted the run (as opposed to its deadline). */
+  get interrupted(): boolean {
+    return this.callerSignal?.aborted === true;
+  }
+
+  settle(result: VmResult): void {
+    if (this.book.settle(result)) {
+      this.onProgress?.({
+        vmId: result.vmId,
+        phase: 'settled',
+        result,
+        settled: this.book.settledCount,
+        total: this.book.size,
+      });
+    }
+  }
+
+  submitted(vmId: string): void {
+    this.onProgress?.({ vmId, phase: 'submitted', settled: this.book.settledCount, total: this.book.size });
+  }
+
+  isSettled(vmId: string): boolean {
+    return this.book.isSettled(vmId);
+  }
+
+  /**
+   * Settles a target whose request failed. Failures that mean "nothing reached the appliance" leave it open,
+   * so it is closed with the run's stop reason (appliance unavailable, deadline, aborted).
+   */
+  settleError(vmId: string, error: unknown, startedAt: number, attempts: number): void {
+    if (isBrokenCircuit(error)) {
+      this.markUnavailable();
+      return;
+    }
+    if (this.signal.aborted) {
+      if (attempts === 0) return;
+      const why = this.interrupted ? 'the run was interrupted' : 'the deadline passed';
+      this.settle({
+        vmId,
+        outcome: 'Failed',
+        attempts,
+        durationMs: this.now() - startedAt,
+        error: `${why} while the delete was in flight; unknown whether it was accepted`,
+      });
+      return;
+    }
+    if (neverReachedAppliance(error)) {
+      this.markUnavailable();
+      return;
+    }
+    this.telemetry?.trackException(asError(error), { vmId });
+    this.settle(failed(vmId, error, attempts, this.now() - startedAt));
+  }
+
+  /** The appliance is gone for this run: nothing more is submitted, open targets end Skipped. */
+  markUnavailable(): void {
+    if (this.tripped) return;
+    this.tripped = true;
+    this.log.error('The appliance looks unavailable; the remaining VMs are skipped');
+  }
+}

@@ -1,0 +1,88 @@
+import type { JobSession, SessionResult } from '../veeam/types';
+import type { RunContext } from './context';
+import { fromSession, timedOut, type SessionFacts } from './outcomes';
+
+export interface FollowStart {
+  session: JobSession;
+  attempts: number;
+  /** When the target's submission started (ms, the run's clock). */
+  startedAt: number;
+  /** Carried onto the VM's result. */
+  note?: string;
+}
+
+/**
+ * Polls one session until it ends, the run's deadline or maxSessionWait passes, or the run stops. Resolves
+ * with the session's result; an end this run did not see is a TimedOut result (never a rejection), and a
+ * session lost to an outage or an interruption is reported as such, with its id, because its result is
+ * unknown rather than failed.
+ */
+export async function followSession(
+  run: RunContext,
+  start: FollowStart,
+  vmId?: string,
+): Promise<SessionResult | { unknown: 'interrupted' | 'lost'; sessionId: string; lastStatus: string }> {
+  const poller = run.client.createSessionPoller(start.session, {
+    maxWaitMs: run.maxSessionWaitMs,
+    deadline: run.deadline,
+    ...(vmId ? { vmId } : {}),
+  });
+  let lastStatus = start.session.status;
+  poller.onProgress((p) => {
+    lastStatus = p.status;
+  });
+  try {
+    return await poller.pollUntilDone({ abortSignal: run.signal });
+  } catch {
+    const sessionId = start.session.id;
+    // The run's own hard stop after the deadline ends the wait exactly like the deadline inside the poller.
+    if (run.signal.aborted && !run.interrupted)
+      return { sessionId, status: 'TimedOut', lastStatus, polls: 0 };
+    return { unknown: run.interrupted ? 'interrupted' : 'lost', sessionId, lastStatus };
+  }
+}
+
+/** Follows a session of one VM and settles that VM. */
+export async function followAndSettle(run: RunContext, vmId: string, start: FollowStart): Promise<void> {
+  const result = await followSession(run, start);
+  run.settle(resultFor(run, vmId, start, result));
+}
+
+export function resultFor(
+  run: RunContext,
+  vmId: string,
+  start: FollowStart,
+  result: Awaited<ReturnType<typeof followSession>>,
+) {
+  const facts: SessionFacts = {
+    vmId,
+    attempts: start.attempts,
+    durationMs: run.now() - start.startedAt,
+    statusUrl: run.statusUrl,
+  };
+  const mapped =
+    'unknown' in result
+      ? timedOut(result.sessionId, result.lastStatus, result.unknown, facts)
+      : fromSession(result, facts);
+  return start.note ? { ...mapped, note: start.note } : mapped;
+}
+
+/**
+ * Follows the one session of a v8.1 batch and settles its VMs. A batch that did not fully succeed is split
+ * per VM from the session's log: each VM's own log items decide its outcome.
+ */
+export async function followBatch(
+  run: RunContext,
+  vmIds: readonly string[],
+  start: FollowStart,
+): Promise<void> {
+  const result = await followSession(run, start);
+  if ('unknown' in result || result.status === 'Success' || result.status === 'TimedOut') {
+    for (const vmId of vmIds) run.settle(resultFor(run, vmId, start, result));
+    return;
+  }
+  const perVm = await run.client
+    .splitBatchResult(result, vmIds, { abortSignal: run.signal })
+    .catch(() => undefined);
+  for (const vmId of vmIds) run.settle(resultFor(run, vmId, start, perVm?.get(vmId) ?? result));
+}

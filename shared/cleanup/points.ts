@@ -1,0 +1,230 @@
+import type { SnapshotInfo, VmResult } from '../report';
+import type { PointDeleteSubmission } from '../veeam/types';
+import type { RunContext } from './context';
+import { followSession } from './follow';
+import { asError, attemptsOf, logOf, neverReachedAppliance } from './outcomes';
+import { planRetention, plannedSnapshot, type RetentionPlan } from './plan';
+import type { RetentionRule } from './retention';
+import { followRunning } from './submit';
+import { isBrokenCircuit } from './breaker';
+
+/** What became of one due snapshot. */
+interface PointOutcome {
+  snapshot: SnapshotInfo;
+  attempts: number;
+  /** The session's end was not seen (deadline, maximum wait, outage, interruption). */
+  unresolved?: string;
+  /** The session ended Warning. */
+  warning?: boolean;
+  log?: VmResult['log'];
+}
+
+/**
+ * Retention for one VM: list its restore points, decide each manual one, and delete the due ones one by one
+ * (never the bulk call, which would take the kept ones too). Each delete goes through the delete guard and
+ * its session is followed; the VM's outcome sums up its snapshots.
+ */
+export async function cleanByRetention(
+  run: RunContext,
+  vmId: string,
+  rule: RetentionRule,
+  runStartedAt: number,
+): Promise<void> {
+  const adopted = followRunning(run, vmId);
+  if (adopted) return adopted;
+  const startedAt = run.now();
+  const plan = await run.submitSlot(async () => {
+    if (!run.canSubmit()) return undefined;
+    try {
+      return await planRetention(run, vmId, rule, runStartedAt);
+    } catch (error) {
+      run.settleError(vmId, error, startedAt, 0);
+      return undefined;
+    }
+  });
+  if (!plan) return;
+  const due = plan.decisions.filter((d) => d.action === 'delete');
+  const outcomes = await Promise.all(due.map((d) => deletePoint(run, vmId, plannedSnapshot(plan, d))));
+  if (due.length > 0 && outcomes.every((o) => o === undefined)) return; // nothing sent: the stop reason
+  run.settle(retentionResult(plan, outcomes, run.now() - startedAt, run.statusUrl));
+}
+
+/** The dry run of retention: the plan alone, nothing sent. */
+export async function planOnly(
+  run: RunContext,
+  vmId: string,
+  rule: RetentionRule,
+  runStartedAt: number,
+): Promise<void> {
+  await run.submitSlot(async () => {
+    if (!run.canSubmit()) return;
+    const startedAt = run.now();
+    try {
+      const plan = await planRetention(run, vmId, rule, runStartedAt);
+      const snapshots = plan.decisions.map((d) => plannedSnapshot(plan, d));
+      run.settle({
+        vmId,
+        outcome: 'WouldDelete',
+        attempts: 0,
+        durationMs: run.now() - startedAt,
+        snapshots,
+        ...countsOf(snapshots),
+      });
+    } catch (error) {
+      run.settleError(vmId, error, startedAt, 0);
+    }
+  });
+}
+
+/** Deletes one restore point and follows its session; undefined when it was never sent. */
+function deletePoint(
+  run: RunContext,
+  vmId: string,
+  planned: SnapshotInfo,
+): Promise<PointOutcome | undefined> {
+  return run.runningSlot(async () => {
+    const sent = await run.submitSlot(async () => {
+      if (!run.canSubmit()) return undefined;
+      run.submitted(vmId);
+      try {
+        const submission = await run.guarded(() =>
+          run.client.deleteRestorePoint(vmId, planned.id, {
+            abortSignal: run.signal,
+            knownSessionIds: run.knownSessionIds,
+          }),
+        );
+        return { submission };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if (!sent) return undefined;
+    if ('error' in sent) return failedPoint(run, planned, sent.error);
+    return settlePoint(run, planned, sent.submission);
+  });
+}
+
+async function settlePoint(
+  run: RunContext,
+  planned: SnapshotInfo,
+  submission: PointDeleteSubmission,
+): Promise<PointOutcome> {
+  const { attempts } = submission;
+  if (submission.kind === 'gone') {
+    return { snapshot: { ...planned, action: 'gone', reason: 'already deleted' }, attempts };
+  }
+  if (submission.kind === 'locked') {
+    return { snapshot: { ...planned, action: 'locked', reason: submission.message }, attempts };
+  }
+  const sessionId = submission.session.id;
+  const result = await followSession(run, {
+    session: submission.session,
+    attempts,
+    startedAt: run.now(),
+  });
+  if ('unknown' in result || result.status === 'TimedOut') {
+    const why = 'unknown' in result ? result.unknown : 'wait';
+    const text =
+      why === 'interrupted'
+        ? `the run was interrupted while session ${sessionId} was running`
+        : why === 'lost'
+          ? `lost track of session ${sessionId}; result unknown`
+          : `session ${sessionId} was still running when the wait ended`;
+    return { snapshot: { ...planned, action: 'failed', sessionId, error: text }, attempts, unresolved: text };
+  }
+  if (result.status === 'Success' || result.status === 'Warning') {
+    return {
+      snapshot: { ...planned, action: 'deleted', sessionId },
+      attempts,
+      warning: result.status === 'Warning',
+      ...logOf(result),
+    };
+  }
+  const last = result.log?.[result.log.length - 1]?.message;
+  return {
+    snapshot: {
+      ...planned,
+      action: 'failed',
+      sessionId,
+      error: `session ended ${result.status}${last ? `: ${last}` : ''}`,
+    },
+    attempts,
+    ...logOf(result),
+  };
+}
+
+/** A delete that failed; undefined when it certainly never reached the appliance. */
+function failedPoint(run: RunContext, planned: SnapshotInfo, error: unknown): PointOutcome | undefined {
+  if (isBrokenCircuit(error) || neverReachedAppliance(error)) {
+    run.markUnavailable();
+    return undefined;
+  }
+  return {
+    snapshot: { ...planned, action: 'failed', error: asError(error).message },
+    attempts: attemptsOf(error),
+  };
+}
+
+function countsOf(
+  snapshots: readonly SnapshotInfo[],
+): Pick<VmResult, 'deletedSnapshots' | 'keptSnapshots' | 'lockedSnapshots'> {
+  const count = (...actions: string[]) => snapshots.filter((s) => actions.includes(s.action ?? '')).length;
+  return {
+    deletedSnapshots: count('deleted', 'gone'),
+    keptSnapshots: count('kept', 'immutable'),
+    lockedSnapshots: count('locked'),
+  };
+}
+
+/** Sums up a VM's snapshots: TimedOut over Failed over Warning over Succeeded. */
+function retentionResult(
+  plan: RetentionPlan,
+  outcomes: ReadonlyArray<PointOutcome | undefined>,
+  durationMs: number,
+  statusUrl?: (sessionId: string) => string,
+): VmResult {
+  const byId = new Map(outcomes.filter((o): o is PointOutcome => !!o).map((o) => [o.snapshot.id, o]));
+  const snapshots = plan.decisions.map((d) => {
+    const done = byId.get(d.id)?.snapshot;
+    if (done) return done;
+    const planned = plannedSnapshot(plan, d);
+    return d.action === 'delete'
+      ? { ...planned, action: 'kept' as const, reason: 'not submitted: the run stopped' }
+      : planned;
+  });
+  const sent = [...byId.values()];
+  const unresolved = sent.find((o) => o.unresolved);
+  const failedPoints = sent.filter((o) => o.snapshot.action === 'failed' && !o.unresolved);
+  const notSent = plan.decisions.filter((d) => d.action === 'delete' && !byId.has(d.id)).length;
+  const locked = sent.some((o) => o.snapshot.action === 'locked');
+  const warning = sent.some((o) => o.warning);
+  const outcome =
+    unresolved || notSent > 0
+      ? 'TimedOut'
+      : failedPoints.length > 0
+        ? 'Failed'
+        : locked || warning
+          ? 'Warning'
+          : 'Succeeded';
+  const focus = unresolved ?? failedPoints[0] ?? sent.find((o) => o.warning || o.log) ?? sent[0];
+  const error =
+    outcome === 'TimedOut'
+      ? (unresolved?.unresolved ?? `${notSent} due snapshot(s) not submitted before the run stopped`)
+      : outcome === 'Failed'
+        ? `${failedPoints.length} of ${sent.length} snapshot deletion(s) failed: ${failedPoints[0].snapshot.error}`
+        : undefined;
+  return {
+    vmId: plan.vmId,
+    outcome,
+    ...(focus?.snapshot.sessionId ? { sessionId: focus.snapshot.sessionId } : {}),
+    attempts: sent.reduce((sum, o) => sum + o.attempts, 0),
+    durationMs,
+    ...(error ? { error } : {}),
+    ...(focus?.log ? { log: focus.log } : {}),
+    ...(outcome === 'TimedOut' && statusUrl && focus?.snapshot.sessionId
+      ? { statusUrl: statusUrl(focus.snapshot.sessionId) }
+      : {}),
+    snapshots,
+    ...countsOf(snapshots),
+  };
+}

@@ -1,0 +1,76 @@
+import type { Clock } from '../clock';
+import type { CleanupConfig } from '../config';
+import type { Trigger, VmResult } from '../report';
+import type { Telemetry } from '../telemetry/telemetry';
+import type { VeeamClientOptions } from '../veeam/types';
+
+export interface CleanupLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface CleanupProgress {
+  vmId: string;
+  phase: 'submitted' | 'settled';
+  result?: VmResult;
+  settled: number;
+  total: number;
+}
+
+/** Retention for this run; the caller has made sure it is no looser than the configuration. */
+export interface RetentionOverride {
+  minAgeMs?: number;
+  keepLatest?: number;
+}
+
+export interface RunCleanupOptions {
+  config: CleanupConfig;
+  trigger: Trigger;
+  /** default: a new UUID */
+  runId?: string;
+  /** Restricts the run to these targets; the caller has checked them against the configured list. */
+  vmIds?: readonly string[];
+  /** Overrides config.dryRun. */
+  dryRun?: boolean;
+  /** Overrides the configured retention (only ever tighter). */
+  retention?: RetentionOverride;
+  /**
+   * Epoch ms. Nothing is submitted once less than submitMarginMs remains; sessions still running end TimedOut
+   * at the deadline, and no request is started after deadline + the wind-down allowance.
+   */
+  deadline?: number;
+  /** Time kept free before the deadline (default 10 % of the time to the deadline, between 1 s and 60 s). */
+  submitMarginMs?: number;
+  /** Stops submitting and polling, like a deadline that arrives now; a report is still returned. */
+  abortSignal?: AbortSignal;
+  /** default: the system clock */
+  clock?: Clock;
+  /** Where per-request dependencies and exceptions go (default: nowhere). */
+  telemetry?: Telemetry;
+  /** Client tuning for tests and the benchmark; connection settings always come from `config`. */
+  client?: Pick<
+    VeeamClientOptions,
+    'poll' | 'retry' | 'requestTimeoutMs' | 'maxInFlight' | 'deleteCheckSettleMs'
+  >;
+  /** Consecutive appliance-level failures that stop the run (default 3). */
+  breakerThreshold?: number;
+  /** VMs per batch request in v8.1 batch mode (default 100). */
+  batchSize?: number;
+  /** Builds the status URL of a session that is still running (the HTTP trigger sets it). */
+  statusUrl?: (sessionId: string) => string;
+  logger?: CleanupLogger;
+  onProgress?: (progress: CleanupProgress) => void;
+}
+
+export const SILENT_LOGGER: CleanupLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** The submit margin when none is given: 10 % of the time to the deadline, between 1 s and 60 s. */
+export function defaultSubmitMarginMs(windowMs: number): number {
+  return Math.min(60_000, Math.max(1_000, windowMs * 0.1));
+}
+
+/** How long after the deadline the wind-down may take: 5 % of the run's window, at most 2 s. */
+export function windDownAllowanceMs(windowMs: number): number {
+  return Math.min(2_000, Math.max(100, windowMs * 0.05));
+}
