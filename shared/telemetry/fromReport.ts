@@ -5,7 +5,10 @@ import type { Telemetry } from './telemetry';
 type NamedProperties = Partial<Record<PropertyName, string>>;
 type NamedMeasurements = Partial<Record<MeasurementName, number>>;
 
-/** Writes SnapshotCleanup.VmResult per result, SnapshotCleanup.RunCompleted and the three metrics. */
+/**
+ * Writes SnapshotCleanup.VmResult per result, SnapshotCleanup.RunCompleted and the metrics (SnapshotsDeleted
+ * only when retention deleted snapshots one by one; the bulk call does not say how many it removed).
+ */
 export function reportToTelemetry(report: Report, telemetry: Telemetry): void {
   const { events, metrics } = TELEMETRY_NAMES;
   const runProperties: NamedProperties = {
@@ -41,6 +44,11 @@ export function reportToTelemetry(report: Report, telemetry: Telemetry): void {
   telemetry.trackMetric(metrics.vmsSucceeded, clean, runProperties);
   telemetry.trackMetric(metrics.vmsFailed, report.results.length - clean, runProperties);
   telemetry.trackMetric(metrics.runDurationMs, report.durationMs, runProperties);
+  const perSnapshot = report.results.filter((r) => r.deletedSnapshots !== undefined);
+  if (perSnapshot.length > 0) {
+    const deleted = perSnapshot.reduce((sum, r) => sum + (r.deletedSnapshots ?? 0), 0);
+    telemetry.trackMetric(metrics.snapshotsDeleted, deleted, runProperties);
+  }
 }
 
 function vmProperties(result: VmResult): NamedProperties {
@@ -51,11 +59,19 @@ function vmProperties(result: VmResult): NamedProperties {
     sessionId: result.sessionId,
     sessionStatus: result.sessionStatus,
     error: result.error,
+    skipReason: result.skipReason,
+    note: result.note,
     lastLogStatus: last?.status,
     lastLogMessage: last?.message,
   };
 }
 
 function vmMeasurements(result: VmResult): NamedMeasurements {
-  return { durationMs: result.durationMs, attempts: result.attempts };
+  return {
+    durationMs: result.durationMs,
+    attempts: result.attempts,
+    deletedSnapshots: result.deletedSnapshots,
+    keptSnapshots: result.keptSnapshots,
+    lockedSnapshots: result.lockedSnapshots,
+  };
 }

@@ -14,6 +14,7 @@ export const TELEMETRY_NAMES = {
     vmsSucceeded: 'SnapshotCleanup.VmsSucceeded',
     vmsFailed: 'SnapshotCleanup.VmsFailed',
     runDurationMs: 'SnapshotCleanup.RunDurationMs',
+    snapshotsDeleted: 'SnapshotCleanup.SnapshotsDeleted',
   },
   /** customDimensions keys. */
   properties: [
@@ -30,6 +31,8 @@ export const TELEMETRY_NAMES = {
     'lastLogMessage',
     'failureKind',
     'failureMessage',
+    'skipReason',
+    'note',
     'operationId',
   ],
   /** customMeasurements keys. */
@@ -45,6 +48,9 @@ export const TELEMETRY_NAMES = {
     'invalid',
     'wouldDelete',
     'duplicatesRemoved',
+    'deletedSnapshots',
+    'keptSnapshots',
+    'lockedSnapshots',
   ],
   /** Outcome words as they appear in customDimensions.outcome. */
   outcomes: ['Succeeded', 'Warning', 'Failed', 'TimedOut', 'Skipped', 'InvalidId', 'WouldDelete'],

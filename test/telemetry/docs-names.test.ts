@@ -33,7 +33,12 @@ function emittedNames() {
       durationMs: 1,
       error: 'e',
       log,
+      note: 'n',
+      deletedSnapshots: 1,
+      keptSnapshots: 1,
+      lockedSnapshots: 1,
     },
+    { vmId: 'b', outcome: 'Skipped', attempts: 0, durationMs: 0, error: 'deadline', skipReason: 'deadline' },
   ];
   reportToTelemetry(
     {
