@@ -1,7 +1,7 @@
 /**
  * Fault rules and the decisions they produce for one request. Rules are evaluated in three stages so a
  * rule is only spent when it can take effect: before the request is handled (latency, status, drop
- * before), while it is handled (foreign links, stuck sessions) and after it was handled successfully
+ * before), while it is handled (foreign links, stuck sessions, vanished points) and after it was handled successfully
  * (drop after, slow, malformed JSON).
  */
 import type { Random } from './random';
@@ -18,6 +18,8 @@ export interface PreDecision {
 export interface HandlingDecision {
   linkOrigin?: string;
   stuck: boolean;
+  /** Remove the restore point before handling (it "vanished" since the listing). */
+  vanish: boolean;
 }
 
 export interface PostDecision {
@@ -29,6 +31,7 @@ export interface PostDecision {
 export interface FaultTarget {
   route: SimRoute | 'unknown';
   vmIds: string[];
+  restorePointIds: string[];
 }
 
 export interface FaultBook {
@@ -43,17 +46,21 @@ type Stage = 'before' | 'during' | 'after';
 
 const always = (): boolean => true;
 
+const STAGE_OF_KIND: Record<FaultKind, Stage> = {
+  latency: 'before',
+  status: 'before',
+  drop: 'before',
+  foreignSelfLink: 'during',
+  stuck: 'during',
+  vanish: 'during',
+  slow: 'after',
+  malformedJson: 'after',
+};
+
+export const FAULT_KINDS = Object.keys(STAGE_OF_KIND) as FaultKind[];
+
 function stageOf(rule: FaultRule): Stage {
-  const byKind: Record<FaultKind, Stage> = {
-    latency: 'before',
-    status: 'before',
-    drop: rule.phase === 'after' ? 'after' : 'before',
-    foreignSelfLink: 'during',
-    stuck: 'during',
-    slow: 'after',
-    malformedJson: 'after',
-  };
-  return byKind[rule.kind];
+  return rule.kind === 'drop' && rule.phase === 'after' ? 'after' : STAGE_OF_KIND[rule.kind];
 }
 
 export function createFaultBook(initial: readonly FaultRule[], random: Random): FaultBook {
@@ -74,6 +81,8 @@ export function createFaultBook(initial: readonly FaultRule[], random: Random): 
       if (entry.remaining <= 0 || stageOf(rule) !== stage) continue;
       if (rule.route !== '*' && rule.route !== target.route) continue;
       if (rule.vmId !== undefined && !target.vmIds.includes(rule.vmId)) continue;
+      if (rule.restorePointId !== undefined && !target.restorePointIds.includes(rule.restorePointId))
+        continue;
       if (!wanted(rule)) continue;
       const probability = rule.probability ?? 1;
       if (probability < 1 && random.next() >= probability) continue;
@@ -106,9 +115,13 @@ export function createFaultBook(initial: readonly FaultRule[], random: Random): 
       return decision;
     },
     during: (target) => {
-      const decision: HandlingDecision = { stuck: false };
-      fire('during', target, always, (rule) => {
+      const decision: HandlingDecision = { stuck: false, vanish: false };
+      // A vanish rule on '*' waits for a per-point DELETE instead of being spent on other routes.
+      const applies = (rule: FaultRule): boolean =>
+        rule.kind !== 'vanish' || target.route === 'v8.1.deleteRestorePoint';
+      fire('during', target, applies, (rule) => {
         if (rule.kind === 'stuck') decision.stuck = true;
+        else if (rule.kind === 'vanish') decision.vanish = true;
         else decision.linkOrigin ??= (rule.foreignOrigin ?? DEFAULT_FOREIGN_ORIGIN).replace(/\/+$/, '');
       });
       return decision;

@@ -13,7 +13,9 @@ export interface SimResponse {
 const PROBLEM_TYPES: Record<number, { type: string; title: string }> = {
   400: { type: 'https://tools.ietf.org/html/rfc7231#section-6.5.1', title: 'Bad Request' },
   401: { type: 'https://tools.ietf.org/html/rfc7235#section-3.1', title: 'Unauthorized' },
+  403: { type: 'https://tools.ietf.org/html/rfc7231#section-6.5.3', title: 'Forbidden' },
   404: { type: 'https://tools.ietf.org/html/rfc7231#section-6.5.4', title: 'Not Found' },
+  423: { type: 'https://tools.ietf.org/html/rfc4918#section-11.3', title: 'Locked' },
   429: { type: 'https://tools.ietf.org/html/rfc6585#section-4', title: 'Too Many Requests' },
   500: { type: 'https://tools.ietf.org/html/rfc7231#section-6.6.1', title: 'Internal Server Error' },
   502: { type: 'https://tools.ietf.org/html/rfc7231#section-6.6.3', title: 'Bad Gateway' },
@@ -65,11 +67,15 @@ export function loginRejected(detail: string): SimResponse {
   });
 }
 
-/** 404 ProblemDetails404. */
-export function notFound(detail: string, instance: string): SimResponse {
-  const { type, title } = PROBLEM_TYPES[404];
-  return problem(404, { type, title, status: 404, detail, instance, traceId: traceId() });
+/** 404 ProblemDetails404, 423 ProblemDetails423 and the simulator's own 403: the same fields. */
+function located(status: 403 | 404 | 423, detail: string, instance: string): SimResponse {
+  const { type, title } = PROBLEM_TYPES[status];
+  return problem(status, { type, title, status, detail, instance, traceId: traceId() });
 }
+
+export const notFound = (detail: string, instance: string): SimResponse => located(404, detail, instance);
+export const locked = (detail: string, instance: string): SimResponse => located(423, detail, instance);
+export const forbidden = (detail: string, instance: string): SimResponse => located(403, detail, instance);
 
 /** An injected 429/5xx answer (429 follows ProblemDetails429). */
 export function injectedStatus(status: 429 | 500 | 502 | 503, retryAfter: string | undefined): SimResponse {

@@ -2,11 +2,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenStore } from './auth';
 import type { FaultBook, FaultTarget } from './faults';
-import { JSON_TYPE, injectedStatus, notFound, unauthorized, type SimResponse } from './response';
+import { JSON_TYPE, forbidden, injectedStatus, notFound, unauthorized, type SimResponse } from './response';
 import type { RouteDef } from './routes/route';
 import type { ApiGeneration, SimulatorCounters } from './types';
 
 const MAX_BODY_BYTES = 1_048_576;
+
+/** Off the API paths: what the appliance never serves, so no client can mistake it for an API route. */
+export const COUNTERS_PATH = '/_simulator/counters';
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
 
 export interface PipelineDeps {
   routes: RouteDef[];
@@ -78,6 +88,14 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const queryAt = rawUrl.indexOf('?');
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+    if (path === COUNTERS_PATH && req.method === 'GET') {
+      // Not counted and not faulted: reading the counters must not change them.
+      const answer = isLoopbackAddress(req.socket.remoteAddress)
+        ? { status: 200, body: counters }
+        : forbidden('The simulator counters answer only on loopback.', path);
+      send(res, answer, JSON.stringify(answer.body));
+      return;
+    }
     const origin = `${deps.scheme}://${req.headers.host ?? ''}`;
     const found = match(deps.routes, deps.versions, req.method ?? 'GET', path);
 
@@ -91,6 +109,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const target: FaultTarget = {
       route: routeName,
       vmIds: found?.def.vmIdsOf?.({ params, query, body }) ?? [],
+      restorePointIds: found?.def.restorePointIdsOf?.({ params }) ?? [],
     };
     const before = faults.before(target);
     const delayMs = deps.latencyMs + before.latencyMs;
@@ -124,6 +143,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
           headers: req.headers,
           linkOrigin,
           forceStuck: during.stuck,
+          vanish: during.vanish,
         });
       }
     }

@@ -2,9 +2,17 @@
  * The appliance's state: the fleet and the deletion sessions. A session's status is computed from its
  * start timestamp and each VM's duration when asked (O(1)), so thousands of sessions need no timers.
  */
-import { createVm, fleetSpecs, type SimVm } from './fleet';
+import { createPoint, createVm, fleetSpecs, placementOf, type RestorePoint, type SimVm } from './fleet';
 import { createRandom } from './random';
-import type { ApiGeneration, SessionOutcome, SimSessionView, SimVmSpec, SimulatorOptions } from './types';
+import type {
+  ApiGeneration,
+  SessionOutcome,
+  SimRestorePointSpec,
+  SimSessionSpec,
+  SimSessionView,
+  SimVmSpec,
+  SimulatorOptions,
+} from './types';
 
 export type SessionStatus = 'Running' | SessionOutcome;
 
@@ -19,10 +27,15 @@ export interface SessionPart {
   stuck: boolean;
 }
 
+/** What a session does: a bulk delete per VM, the delete of one restore point, or other work. */
+export type SessionPurpose = 'bulk' | 'point' | 'other';
+
 export interface SessionRecord {
   id: string;
   generation: ApiGeneration;
-  type: 'SnapshotDeletion' | 'ManualSnapshotDeletion';
+  /** A JobSessionType value. */
+  type: string;
+  purpose: SessionPurpose;
   startMs: number;
   parts: SessionPart[];
 }
@@ -62,6 +75,17 @@ export interface SimState {
   listVms(): SimVm[];
   /** Starts one session covering `vmIds` (all must exist). */
   startDeletion(generation: ApiGeneration, vmIds: string[], forceStuck: boolean): SessionRecord;
+  /** Starts a v8.1 session deleting one restore point of `vmId` (both must exist). */
+  startPointDeletion(vmId: string, pointId: string, forceStuck: boolean): SessionRecord;
+  /** Starts a session that removes nothing (a backup, a restore ...). */
+  addSession(spec: SimSessionSpec): SessionRecord;
+  /** The VM (settled) that currently has this restore point. */
+  findPoint(pointId: string): { vm: SimVm; point: RestorePoint } | undefined;
+  /** The VM a restore point belongs or belonged to. */
+  ownerOf(pointId: string): string | undefined;
+  /** Removes a restore point at once, as if deleted outside the appliance's API. */
+  removePoint(pointId: string): void;
+  addRestorePoint(vmId: string, spec: SimRestorePointSpec): RestorePoint;
   getSession(id: string): SessionRecord | undefined;
   /** All sessions, oldest first. */
   allSessions(): SessionRecord[];
@@ -79,15 +103,23 @@ export function createState({ options, now }: StateOptions): SimState {
   const fleetRandom = createRandom(seed);
   const sessionRandom = createRandom(seed + 0x9e3779b9);
   const vms = new Map<string, SimVm>();
+  const indexOf = new Map<string, number>();
+  const pointOwner = new Map<string, string>();
   const sessions = new Map<string, SessionRecord>();
   const pendingByVm = new Map<string, Array<{ session: SessionRecord; part: SessionPart }>>();
   let nextV1Id = 1;
 
+  const specs = fleetSpecs(options, fleetRandom);
+  const placement = placementOf(options, fleetRandom);
   const setVm = (spec: SimVmSpec): void => {
-    vms.set(spec.id, createVm(spec, fleetRandom, now()));
+    const index = indexOf.get(spec.id) ?? indexOf.size;
+    indexOf.set(spec.id, index);
+    const vm = createVm(spec, { random: fleetRandom, nowMs: now(), index, placement, mix: options.pointMix });
+    for (const point of vm.restorePoints) pointOwner.set(point.id, spec.id);
+    vms.set(spec.id, vm);
     pendingByVm.delete(spec.id);
   };
-  for (const spec of fleetSpecs(options, fleetRandom)) setVm(spec);
+  for (const spec of specs) setVm(spec);
 
   const settle = (vm: SimVm): SimVm => {
     const pending = pendingByVm.get(vm.spec.id);
@@ -121,10 +153,12 @@ export function createState({ options, now }: StateOptions): SimState {
     return draw < error + warning ? 'Warning' : 'Success';
   };
 
-  const makePart = (vm: SimVm, forceStuck: boolean): SessionPart => {
-    const pointIds = vm.restorePoints
-      .filter((p) => p.backupDestination === 'ManualSnapshot')
-      .map((p) => p.id);
+  const makePart = (vm: SimVm, forceStuck: boolean, only?: string): SessionPart => {
+    // A bulk delete removes every manual snapshot, immutable and locked ones included (see README).
+    const pointIds =
+      only === undefined
+        ? vm.restorePoints.filter((p) => p.backupDestination === 'ManualSnapshot').map((p) => p.id)
+        : [only];
     const { spec } = vm;
     // A VM with nothing to remove finishes at once: there is no work to wait for.
     const nothingToDo = pointIds.length === 0;
@@ -138,30 +172,81 @@ export function createState({ options, now }: StateOptions): SimState {
     };
   };
 
+  const record = (
+    generation: ApiGeneration,
+    type: string,
+    purpose: SessionPurpose,
+    parts: SessionPart[],
+  ): SessionRecord => {
+    const session: SessionRecord = {
+      id: generation === 'v1' ? String(nextV1Id++) : sessionRandom.uuid(),
+      generation,
+      type,
+      purpose,
+      startMs: now(),
+      parts,
+    };
+    sessions.set(session.id, session);
+    for (const part of parts) {
+      if (part.pointIds.length === 0) continue;
+      const pending = pendingByVm.get(part.vmId);
+      if (pending) pending.push({ session, part });
+      else pendingByVm.set(part.vmId, [{ session, part }]);
+    }
+    return session;
+  };
+
+  const getVm = (id: string): SimVm | undefined => {
+    const vm = vms.get(id);
+    return vm && settle(vm);
+  };
+
+  const findPoint = (pointId: string): { vm: SimVm; point: RestorePoint } | undefined => {
+    const owner = pointOwner.get(pointId);
+    const vm = owner === undefined ? undefined : getVm(owner);
+    const point = vm?.restorePoints.find((p) => p.id === pointId);
+    return vm && point && { vm, point };
+  };
+
   return {
-    getVm: (id) => {
-      const vm = vms.get(id);
-      return vm && settle(vm);
-    },
+    getVm,
     setVm,
     listVms: () => Array.from(vms.values(), settle),
     startDeletion: (generation, vmIds, forceStuck) => {
-      const parts = vmIds.map((id) => makePart(settle(vms.get(id) as SimVm), forceStuck));
-      const session: SessionRecord = {
-        id: generation === 'v1' ? String(nextV1Id++) : sessionRandom.uuid(),
-        generation,
-        type: generation === 'v1' ? 'SnapshotDeletion' : 'ManualSnapshotDeletion',
-        startMs: now(),
-        parts,
-      };
-      sessions.set(session.id, session);
-      for (const part of parts) {
-        if (part.pointIds.length === 0) continue;
-        const pending = pendingByVm.get(part.vmId);
-        if (pending) pending.push({ session, part });
-        else pendingByVm.set(part.vmId, [{ session, part }]);
-      }
-      return session;
+      const parts = vmIds.map((id) => makePart(getVm(id) as SimVm, forceStuck));
+      const type = generation === 'v1' ? 'SnapshotDeletion' : 'ManualSnapshotDeletion';
+      return record(generation, type, 'bulk', parts);
+    },
+    startPointDeletion: (vmId, pointId, forceStuck) => {
+      const vm = getVm(vmId) as SimVm;
+      const manual = vm.restorePoints.find((p) => p.id === pointId)?.backupDestination === 'ManualSnapshot';
+      const type = manual ? 'ManualSnapshotDeletion' : 'SnapshotDeletion';
+      return record('v8.1', type, 'point', [makePart(vm, forceStuck, pointId)]);
+    },
+    addSession: ({ type, vmIds, durationMs = 0, outcome = 'Success' }) => {
+      const parts = vmIds.map((vmId) => ({
+        vmId,
+        vmName: vms.get(vmId)?.name ?? vmId,
+        pointIds: [],
+        durationMs,
+        outcome,
+        stuck: false,
+      }));
+      return record('v8.1', type, 'other', parts);
+    },
+    findPoint,
+    ownerOf: (pointId) => pointOwner.get(pointId),
+    removePoint: (pointId) => {
+      const found = findPoint(pointId);
+      if (found) found.vm.restorePoints = found.vm.restorePoints.filter((p) => p.id !== pointId);
+    },
+    addRestorePoint: (vmId, spec) => {
+      const vm = getVm(vmId);
+      if (!vm) throw new Error(`no simulated VM ${vmId}`);
+      const point = createPoint(spec, fleetRandom, now());
+      vm.restorePoints.push(point);
+      pointOwner.set(point.id, vmId);
+      return point;
     },
     getSession: (id) => sessions.get(id),
     allSessions: () => Array.from(sessions.values()),
@@ -172,6 +257,7 @@ export function createState({ options, now }: StateOptions): SimState {
         vmIds: s.parts.map((p) => p.vmId),
         status: sessionStatus(s, nowMs).status,
         type: s.type,
+        restorePointIds: s.parts.flatMap((p) => p.pointIds),
       }));
     },
   };

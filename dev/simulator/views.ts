@@ -17,9 +17,11 @@ export function page<T>(all: readonly T[], offset: number, limit: number): Page<
 
 export function vmView(vm: SimVm, generation: ApiGeneration, linkOrigin: string): Record<string, unknown> {
   const { id } = vm.spec;
+  const armPath = `/subscriptions/${vm.subscriptionId}/resourcegroups/${vm.resourceGroupName}/providers/microsoft.compute/virtualmachines/${vm.name}`;
   const common = {
     id,
-    azureId: `/subscriptions/${vm.subscriptionId}/resourcegroups/rg-sim/providers/microsoft.compute/virtualmachines/${vm.name}`,
+    // Lower-cased like the documented example; on v1 it is the only place subscription and group appear.
+    azureId: armPath.toLowerCase(),
     name: vm.name,
     azureEnvironment: 'Global',
     osType: 'Linux',
@@ -30,8 +32,8 @@ export function vmView(vm: SimVm, generation: ApiGeneration, linkOrigin: string)
     subnet: 'default',
     privateIP: '10.0.0.4',
     hasEphemeralOsDisk: false,
-    isController: false,
-    isDeleted: false,
+    isController: vm.isController,
+    isDeleted: vm.isDeleted,
   };
   const self = { self: { href: `${linkOrigin}/api/${generation}/virtualMachines/${id}` } };
   if (generation === 'v1') return { ...common, _links: self };
@@ -40,7 +42,7 @@ export function vmView(vm: SimVm, generation: ApiGeneration, linkOrigin: string)
     regionDisplayName: vm.regionName,
     subscriptionId: vm.subscriptionId,
     subscriptionName: 'Simulated subscription',
-    resourceGroupName: 'rg-sim',
+    resourceGroupName: vm.resourceGroupName,
     _links: self,
   };
 }
@@ -58,12 +60,14 @@ export function restorePointView(
     isCorrupted: false,
     vmName: vm.name,
     resourceHashId: vm.spec.id,
+    regionId: vm.regionName,
     regionName: vm.regionName,
     backupDestination: point.backupDestination,
     state: 'Ok',
     gfsFlags: 'None',
     jobSessionId: null,
     dataRetrievalStatus: 'None',
+    immutableTill: point.immutableTillMs === undefined ? null : isoTime(point.immutableTillMs),
     _links: { self: { href: `${linkOrigin}/api/v8.1/restorePoints/virtualMachines/${point.id}` } },
   };
 }
@@ -83,14 +87,15 @@ export function sessionView(
   const body: Record<string, unknown> = {
     id: session.id,
     type: session.type,
-    localizedType: session.type === 'SnapshotDeletion' ? 'Snapshot Deletion' : 'Manual Snapshot Deletion',
+    // 'ManualSnapshotDeletion' -> 'Manual Snapshot Deletion', like the appliance's UI names.
+    localizedType: session.type.replace(/(?<=[a-z])(?=[A-Z])/g, ' '),
     executionStartTime: isoTime(session.startMs),
     executionStopTime: ended ? isoTime(stopMs) : null,
     executionDuration: ended ? timeSpan(stopMs - session.startMs) : null,
     status,
   };
   if (session.generation === 'v1') body.usn = 0;
-  else if (ended) {
+  else if (ended && session.purpose !== 'other') {
     const removed = session.parts.reduce((n, p) => n + (p.outcome === 'Error' ? 0 : p.pointIds.length), 0);
     body.retentionJobInfo = { deletedRestorePointsCount: removed };
   }
@@ -98,9 +103,16 @@ export function sessionView(
   return body;
 }
 
-function partMessage(part: SessionPart, status: string): string {
+function partMessage(session: SessionRecord, part: SessionPart, status: string): string {
   const count = part.pointIds.length;
   const vm = `virtual machine '${part.vmName}'`;
+  if (session.purpose === 'other') return `${session.type} of ${vm}: ${status}`;
+  if (session.purpose === 'point') {
+    const point = `restore point ${part.pointIds[0]} of ${vm}`;
+    if (status === 'Running') return `Removing ${point}`;
+    if (status === 'Error') return `Failed to remove ${point}: Azure denied the snapshot deletion`;
+    return `Removed ${point}`;
+  }
   if (count === 0) return `No manual snapshots of ${vm} to remove`;
   switch (status) {
     case 'Running':
@@ -121,7 +133,7 @@ export function sessionLogView(session: SessionRecord, nowMs: number): Record<st
     const item: Record<string, unknown> = {
       logTime: isoTime(stopMs ?? session.startMs),
       status,
-      message: partMessage(part, status),
+      message: partMessage(session, part, status),
       executionStartTime: isoTime(session.startMs),
       executionDuration: timeSpan((stopMs ?? nowMs) - session.startMs),
     };

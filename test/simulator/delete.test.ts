@@ -1,5 +1,5 @@
 import { startSimulator, type SimulatorHandle } from '../../dev/simulator';
-import { call, login, waitForEnd } from './helpers';
+import { call, login, waitForEnd, type Reply } from './helpers';
 
 const V1_ID = 'ej43ifg58cgjs8e9cod74ye6cbwm5nttf6ijzk64rshqoip1abqy';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -8,8 +8,17 @@ const TIMESPAN_RE = /^\d{2}:\d{2}:\d{2}\.\d{7}$/;
 describe('simulator deletes and sessions', () => {
   let sim: SimulatorHandle;
   let token: string;
+  // The appliance's clock is driven by the test, so session ends never race a loaded machine.
+  let nowMs: number;
+  /** Moves the clock past every short session, then reads the session once. */
+  const afterEnd = (url: string): Promise<Reply> => {
+    nowMs += 1_000;
+    return call(url, { token });
+  };
   beforeEach(async () => {
+    nowMs = Date.parse('2026-06-01T08:00:00Z');
     sim = await startSimulator({
+      now: () => nowMs,
       vms: [
         { id: V1_ID, name: 'web-01', sessionDurationMs: 30 },
         { id: 'vm-warn', name: 'app-02', sessionDurationMs: 20, outcome: 'Warning' },
@@ -44,7 +53,7 @@ describe('simulator deletes and sessions', () => {
     expect(session.id).toMatch(/^\d+$/);
     expect(session._links.self.href).toBe(`${sim.url}/api/v1/jobSessions/${session.id}`);
     expect(session._links.log.href).toBe(`${sim.url}/api/v1/jobSessions/${session.id}/log`);
-    const ended = await waitForEnd(session._links.self.href, token);
+    const ended = await afterEnd(session._links.self.href);
     expect(ended.json.status).toBe('Success');
     expect(ended.json.executionDuration).toMatch(TIMESPAN_RE);
     expect(Date.parse(ended.json.executionStopTime)).toBeGreaterThanOrEqual(
@@ -69,7 +78,7 @@ describe('simulator deletes and sessions', () => {
     expect(reply.json.usn).toBeUndefined();
     expect(reply.json._links.self.href).toBe(`${sim.url}/api/v8.1/jobSessions/${reply.json.id}`);
     expect(manualPoints('vm-slow')).toBe(3);
-    const ended = await waitForEnd(reply.json._links.self.href, token);
+    const ended = await afterEnd(reply.json._links.self.href);
     expect(ended.json).toMatchObject({
       status: 'Success',
       retentionJobInfo: { deletedRestorePointsCount: 3 },
@@ -106,7 +115,7 @@ describe('simulator deletes and sessions', () => {
       expect(running.json.log).toEqual([
         expect.objectContaining({ status: 'Running', resourceHashId: vmId }),
       ]);
-      const ended = await waitForEnd(session._links.self.href, token);
+      const ended = await afterEnd(session._links.self.href);
       expect(ended.json.status).toBe(outcome);
       expect(ended.json.executionDuration).toMatch(TIMESPAN_RE);
       const log = await call(session._links.log.href, { token });
@@ -127,7 +136,7 @@ describe('simulator deletes and sessions', () => {
     const ids = [V1_ID, 'vm-warn', 'vm-error', 'vm-empty'];
     const reply = await call(url, { method: 'POST', token, body: JSON.stringify({ ids }) });
     expect(reply.status).toBe(202);
-    const ended = await waitForEnd(reply.json._links.self.href, token);
+    const ended = await afterEnd(reply.json._links.self.href);
     expect(ended.json.status).toBe('Error');
     const log = await call(reply.json._links.log.href, { token });
     const byVm = Object.fromEntries(
@@ -140,7 +149,13 @@ describe('simulator deletes and sessions', () => {
       'vm-empty': 'Success',
     });
     expect(sim.sessions()).toEqual([
-      { id: reply.json.id, vmIds: ids, status: 'Error', type: 'ManualSnapshotDeletion' },
+      {
+        id: reply.json.id,
+        vmIds: ids,
+        status: 'Error',
+        type: 'ManualSnapshotDeletion',
+        restorePointIds: expect.any(Array),
+      },
     ]);
     expect(sim.counters.deleteCallsByVm).toEqual({ [V1_ID]: 1, 'vm-warn': 1, 'vm-error': 1, 'vm-empty': 1 });
     expect([manualPoints(V1_ID), manualPoints('vm-warn'), manualPoints('vm-error')]).toEqual([0, 0, 2]);
@@ -220,7 +235,7 @@ describe('simulator deletes and sessions', () => {
         token,
       },
     );
-    await new Promise((r) => setTimeout(r, 30));
+    nowMs += 60_000;
     const reply = await call(json._links.self.href, { token });
     expect(reply.json).toMatchObject({ status: 'Running', executionStopTime: null });
     expect(manualPoints('vm-stuck')).toBe(2);

@@ -229,6 +229,9 @@ describe('simulator counters', () => {
       expect(counters).toEqual({
         requestsByRoute: {},
         deleteCallsByVm: {},
+        pointDeleteCallsByVm: {},
+        pointDeleteCallsByPoint: {},
+        pointDeleteAnswers: { accepted: 0, notFound: 0, locked: 0 },
         authorizationByOrigin: {},
         tokensIssued: { password: 0, refresh: 0 },
       });

@@ -14,6 +14,8 @@ export interface RouteRequest {
   linkOrigin: string;
   /** A 'stuck' fault applies: the session this request starts never ends. */
   forceStuck: boolean;
+  /** A 'vanish' fault applies: the restore point disappears before the request is handled. */
+  vanish: boolean;
 }
 
 export interface RouteDef {
@@ -27,6 +29,8 @@ export interface RouteDef {
   anonymous?: boolean;
   /** The VMs a request is about, for fault rules with a vmId. */
   vmIdsOf?: (request: Pick<RouteRequest, 'params' | 'query' | 'body'>) => string[];
+  /** The restore points a request is about, for fault rules with a restorePointId. */
+  restorePointIdsOf?: (request: Pick<RouteRequest, 'params'>) => string[];
   handle(request: RouteRequest): SimResponse;
 }
 
@@ -41,3 +45,8 @@ export interface RouteDeps {
 }
 
 export const ID = '(?<id>[A-Za-z0-9-]+)';
+
+/** Adds one to a counter keyed by name. */
+export function bump(counter: Record<string, number>, key: string): void {
+  counter[key] = (counter[key] ?? 0) + 1;
+}

@@ -1,9 +1,10 @@
 /** The v8.1 API of current appliances: probes, VMs, restore points, manual-snapshot deletes, sessions. */
-import { badRequest, notFound, type SimResponse } from '../response';
+import { badRequest, locked, notFound, type SimResponse } from '../response';
 import { sessionStatus } from '../state';
+import type { SimVm } from '../fleet';
 import { page, restorePointView, sessionView, vmView } from '../views';
 import { isResponse, parsePageWindow } from './paging';
-import { ID, type RouteDef, type RouteDeps } from './route';
+import { bump, ID, type RouteDef, type RouteDeps } from './route';
 import { sessionRoutes } from './sessions';
 
 const JOB_STATUSES = new Set([
@@ -20,6 +21,10 @@ const JOB_STATUSES = new Set([
   'Unknown',
 ]);
 const BACKUP_DESTINATIONS = new Set(['Snapshot', 'AzureBlob', 'ManualSnapshot', 'Archive']);
+const EXISTS_STATES = new Set(['OnlyExists', 'OnlyDeleted', 'Unknown', 'All']);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** FromUtc/ToUtc must be UTC (a trailing Z) since v4; fractions of a second are accepted. */
+const UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/;
 
 /** Array query parameters arrive repeated (Status=a&Status=b) or comma-separated. */
 function listParam(query: URLSearchParams, name: string): string[] {
@@ -55,15 +60,47 @@ function batchVmIds(body: string): string[] {
   return Array.isArray(ids) ? ids : [];
 }
 
+/**
+ * The filters of GET /virtualMachines the simulator honours: BackupDestination (VMs that have such a
+ * point), SubscriptionId, RegionIds (region names, case-insensitive), SearchPattern (name contains,
+ * case-insensitive) and ExistsState (default: all VMs, deleted ones included).
+ */
+function vmFilter(query: URLSearchParams): { matches: (vm: SimVm) => boolean } | SimResponse {
+  const errors: Record<string, string[]> = {};
+  const destinations = listParam(query, 'BackupDestination');
+  if (destinations.some((d) => !BACKUP_DESTINATIONS.has(d))) {
+    errors.BackupDestination = ['Unknown backup destination.'];
+  }
+  const subscription = query.get('SubscriptionId')?.toLowerCase();
+  if (subscription !== undefined && !UUID_RE.test(subscription)) {
+    errors.SubscriptionId = ['SubscriptionId must be a uuid.'];
+  }
+  const regions = new Set(listParam(query, 'RegionIds').map((r) => r.toLowerCase()));
+  const exists = query.get('ExistsState') ?? 'All';
+  if (!EXISTS_STATES.has(exists)) errors.ExistsState = ['Unknown exists state.'];
+  if (Object.keys(errors).length > 0) return badRequest(errors);
+  const pattern = query.get('SearchPattern')?.toLowerCase();
+  return {
+    matches: (vm) =>
+      (pattern === undefined || vm.name.toLowerCase().includes(pattern)) &&
+      (subscription === undefined || vm.subscriptionId.toLowerCase() === subscription) &&
+      (regions.size === 0 || regions.has(vm.regionName.toLowerCase())) &&
+      (exists !== 'OnlyExists' || !vm.isDeleted) &&
+      (exists !== 'OnlyDeleted' || vm.isDeleted) &&
+      (destinations.length === 0 || vm.restorePoints.some((p) => destinations.includes(p.backupDestination))),
+  };
+}
+
 export function v81Routes(deps: RouteDeps): RouteDef[] {
   const { state, counters } = deps;
-  const countDelete = (id: string): void => {
-    counters.deleteCallsByVm[id] = (counters.deleteCallsByVm[id] ?? 0) + 1;
-  };
+  const countDelete = (id: string): void => bump(counters.deleteCallsByVm, id);
   const hasManualSnapshots = (id: string): boolean =>
     state.getVm(id)?.restorePoints.some((p) => p.backupDestination === 'ManualSnapshot') ?? false;
   const vmMissing = (id: string, instance: string) =>
     notFound(`Virtual machine with id '${id}' was not found.`, instance);
+  const pointPath = (id: string): string => `/api/v8.1/restorePoints/virtualMachines/${id}`;
+  const pointMissing = (id: string) =>
+    notFound(`Restore point with id '${id}' was not found.`, pointPath(id));
 
   return [
     {
@@ -99,18 +136,9 @@ export function v81Routes(deps: RouteDeps): RouteDef[] {
       handle: ({ query, linkOrigin }) => {
         const window = parsePageWindow(query, deps.maxPageSize, false);
         if (isResponse(window)) return window;
-        const destinations = listParam(query, 'BackupDestination');
-        const unknown = destinations.filter((d) => !BACKUP_DESTINATIONS.has(d));
-        if (unknown.length > 0) return badRequest({ BackupDestination: ['Unknown backup destination.'] });
-        const pattern = query.get('SearchPattern')?.toLowerCase();
-        const vms = state
-          .listVms()
-          .filter(
-            (vm) =>
-              (pattern === undefined || vm.name.toLowerCase().includes(pattern)) &&
-              (destinations.length === 0 ||
-                vm.restorePoints.some((p) => destinations.includes(p.backupDestination))),
-          );
+        const filter = vmFilter(query);
+        if (!('matches' in filter)) return filter;
+        const vms = state.listVms().filter(filter.matches);
         const { offset, limit, totalCount, results } = page(vms, window.offset, window.limit);
         return {
           status: 200,
@@ -148,6 +176,48 @@ export function v81Routes(deps: RouteDeps): RouteDef[] {
         }
         const points = vms.flatMap((vm) => vm.restorePoints.map((p) => restorePointView(vm, p, linkOrigin)));
         return { status: 200, body: page(points, window.offset, window.limit) };
+      },
+    },
+    {
+      route: 'v8.1.getRestorePoint',
+      method: 'GET',
+      pattern: new RegExp(`^\\/api\\/v8\\.1\\/restorePoints\\/virtualMachines\\/${ID}$`),
+      generation: 'v8.1',
+      vmIdsOf: ({ params }) => [state.ownerOf(params.id) ?? ''],
+      restorePointIdsOf: ({ params }) => [params.id],
+      handle: ({ params, linkOrigin }) => {
+        const found = state.findPoint(params.id);
+        if (!found) return pointMissing(params.id);
+        return { status: 200, body: restorePointView(found.vm, found.point, linkOrigin) };
+      },
+    },
+    {
+      route: 'v8.1.deleteRestorePoint',
+      method: 'DELETE',
+      pattern: new RegExp(`^\\/api\\/v8\\.1\\/restorePoints\\/virtualMachines\\/${ID}$`),
+      generation: 'v8.1',
+      vmIdsOf: ({ params }) => [state.ownerOf(params.id) ?? ''],
+      restorePointIdsOf: ({ params }) => [params.id],
+      handle: ({ params, linkOrigin, forceStuck, vanish }) => {
+        const { id } = params;
+        if (vanish) state.removePoint(id);
+        bump(counters.pointDeleteCallsByPoint, id);
+        const owner = state.ownerOf(id);
+        if (owner !== undefined) bump(counters.pointDeleteCallsByVm, owner);
+        const found = state.findPoint(id);
+        if (!found) {
+          counters.pointDeleteAnswers.notFound++;
+          return pointMissing(id);
+        }
+        const { point, vm } = found;
+        if (point.locked || (point.immutableTillMs ?? -Infinity) > deps.now()) {
+          counters.pointDeleteAnswers.locked++;
+          const why = point.locked ? 'is locked' : 'is immutable';
+          return locked(`Restore point '${id}' ${why} and cannot be removed.`, pointPath(id));
+        }
+        counters.pointDeleteAnswers.accepted++;
+        const session = state.startPointDeletion(vm.spec.id, id, forceStuck);
+        return { status: 202, body: sessionView(session, linkOrigin, deps.now()) };
       },
     },
     {
@@ -202,7 +272,7 @@ export function v81Routes(deps: RouteDeps): RouteDef[] {
           const raw = query.get(name);
           if (raw === null) return undefined;
           const ms = Date.parse(raw);
-          if (Number.isNaN(ms)) errors[name] = [`${name} must be a UTC date-time.`];
+          if (!UTC_RE.test(raw) || Number.isNaN(ms)) errors[name] = [`${name} must be a UTC date-time.`];
           return ms;
         };
         const fromMs = time('FromUtc');
