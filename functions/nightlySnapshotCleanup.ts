@@ -16,7 +16,12 @@ export async function nightlySnapshotCleanup(timer: Timer, context: InvocationCo
     `Nightly snapshot cleanup starting (isPastDue=${timer.isPastDue}, retry=${context.retryContext?.retryCount ?? 0})`,
   );
   const config = await loadConfig();
-  const deadline = startedAt + timeBudgetMs(config.timeBudgetMs, findHostJson(__dirname));
+  const budget = timeBudgetMs({
+    configuredMs: config.timeBudgetMs,
+    hostJsonPath: findHostJson(__dirname),
+    log: (message) => context.warn(message),
+  });
+  const deadline = startedAt + budget;
   const runId = randomUUID();
   const lock = tryAcquireRun(runId);
   if (!lock.acquired)

@@ -9,7 +9,9 @@ export class ConfigError extends Error {
     readonly setting: string,
     /** What is wrong with it. Must not contain the value. */
     readonly problem: string,
+    /** Where the value came from ("environment", "command line", "Key Vault https://…"), when known. */
+    readonly source?: string,
   ) {
-    super(`${setting}: ${problem}`);
+    super(`${setting}${source ? ` (${source})` : ''}: ${problem}`);
   }
 }

@@ -14,14 +14,23 @@
  * | veeam-ca-cert, optional               | VEEAM_CA_CERT    | PEM to trust for the appliance |
  * |   (VEEAM_CA_CERT_SECRET)              |                  |                                |
  *
- * Settings (environment only): VEEAM_API_VERSION v1 | v8.1 | auto (default auto); CLEANUP_CONCURRENCY 1..256
- * (default 16); CLEANUP_MAX_SESSION_WAIT (default PT30M) and CLEANUP_TIME_BUDGET (optional) as ISO-8601
+ * Settings (environment or CLI flags only): VEEAM_API_VERSION v1 | v8.1 | auto (default auto);
+ * CLEANUP_CONCURRENCY 1..256 (default 16); CLEANUP_MAX_RUNNING_SESSIONS 1..10000 (default: no cap);
+ * CLEANUP_MAX_SESSION_WAIT (default PT30M) and CLEANUP_TIME_BUDGET (optional) as ISO-8601
  * durations (PT30M, PT1H30M, P1DT2H, PT0.5S) or plain seconds (1800); CLEANUP_DRY_RUN and CLEANUP_BATCH as
  * true/false/1/0/yes/no (default false). An empty setting counts as not set.
  */
 export { loadConfig } from './load';
+export { describeProvenance } from './provenance';
 export { invalidateSecretCache } from './cache';
-export { parseTargets, type Targets } from './targets';
+export { collectTargets, parseTargets, splitTargetEntries, type Targets } from './targets';
 export { parseDuration } from './durations';
-export type { CleanupConfig, LoadConfigOptions, ApiVersionSetting } from './types';
+export type {
+  CleanupConfig,
+  CommandLineSettings,
+  ConfigProvenance,
+  LoadConfigOptions,
+  ApiVersionSetting,
+  SettingOrigin,
+} from './types';
 export { ConfigError } from '../errors';

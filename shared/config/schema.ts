@@ -4,10 +4,12 @@ import { ConfigError } from '../errors';
 import { parseApplianceUrl } from '../veeam/url';
 import { parseDuration } from './durations';
 import { parseTargets } from './targets';
-import type { CleanupConfig, Problem } from './types';
+import { problemAt } from './sources';
+import type { CleanupConfig, Problem, SettingOrigin } from './types';
 
 const DEFAULT_CONCURRENCY = '16';
 const MAX_CONCURRENCY = 256;
+const MAX_RUNNING_SESSIONS = 10_000;
 const DEFAULT_MAX_SESSION_WAIT_MS = 30 * 60_000;
 const BOOLEAN_WORDS = { truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] };
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -21,6 +23,7 @@ export interface RawSettings {
   vmIds?: string;
   apiVersion?: string;
   concurrency?: string;
+  maxRunningSessions?: string;
   maxSessionWait?: string;
   timeBudget?: string;
   dryRun?: string;
@@ -96,6 +99,7 @@ const settingsSchema = z.object({
     .default(DEFAULT_CONCURRENCY)
     .pipe(wholeNumber)
     .pipe(z.number().min(1).max(MAX_CONCURRENCY)),
+  maxRunningSessions: wholeNumber.pipe(z.number().min(1).max(MAX_RUNNING_SESSIONS)).optional(),
   maxSessionWait: duration('CLEANUP_MAX_SESSION_WAIT').optional(),
   timeBudget: duration('CLEANUP_TIME_BUDGET').optional(),
   dryRun: flag,
@@ -124,18 +128,18 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 export interface SettingsCheck {
-  config?: Omit<CleanupConfig, 'source'>;
+  config?: Omit<CleanupConfig, 'source' | 'provenance'>;
   problems: Problem[];
 }
 
 /**
- * Validates the assembled settings. `labels` names each field in errors (an environment variable or a Key Vault
- * secret); `missing` says what to report when a required field is absent, or null when another problem of the
+ * Validates the assembled settings. `origins` names each field in errors (a flag, an environment variable or
+ * a Key Vault secret, with its source); `missing` says what to report when a required field is absent, or null when another problem of the
  * load already explains it.
  */
 export function checkSettings(
   raw: RawSettings,
-  labels: Record<SettingField, string>,
+  origins: Record<SettingField, SettingOrigin>,
   missing: Partial<Record<SettingField, string | null>>,
 ): SettingsCheck {
   const result = settingsSchema.safeParse(raw);
@@ -146,14 +150,15 @@ export function checkSettings(
       const absent = raw[field] === undefined;
       if (absent && missing[field] === null) continue;
       const problem = absent ? (missing[field] ?? 'is not set') : describeIssue(issue);
-      problems.push({ setting: labels[field], problem });
+      problems.push(problemAt(origins[field], problem));
     }
     return { problems };
   }
-  const { maxSessionWait, timeBudget, vmIds, caCert, ...rest } = result.data;
+  const { maxSessionWait, timeBudget, vmIds, caCert, maxRunningSessions, ...rest } = result.data;
   return {
     config: {
       ...rest,
+      ...(maxRunningSessions === undefined ? {} : { maxRunningSessions }),
       ...(caCert === undefined ? {} : { caCert }),
       maxSessionWaitMs: maxSessionWait ?? DEFAULT_MAX_SESSION_WAIT_MS,
       ...(timeBudget === undefined ? {} : { timeBudgetMs: timeBudget }),

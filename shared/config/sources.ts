@@ -2,7 +2,7 @@ import { ConfigError } from '../errors';
 import { parseApplianceUrl } from '../veeam/url';
 import { secretCache } from './cache';
 import { createDefaultCredential, createSecretReader, VAULT_SETTING, type SecretReader } from './keyVault';
-import type { LoadConfigOptions, Problem } from './types';
+import type { CommandLineSettings, LoadConfigOptions, Problem, SettingOrigin } from './types';
 
 export type SecretField = 'applianceUrl' | 'username' | 'password' | 'vmIds' | 'caCert';
 
@@ -57,12 +57,14 @@ const SECRET_SPECS: readonly SecretSpec[] = [
 
 // Key Vault's own rule for secret names.
 const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
+const ENVIRONMENT = 'environment';
+const COMMAND_LINE = 'command line';
 
-/** Where one secret value came from and how to talk about it. */
+/** Where one secret value came from and what to say when it is absent. */
 export interface ResolvedSecret {
   value?: string;
-  /** The setting or secret to name in errors, e.g. VEEAM_PASSWORD or "secret veeam-password (Key Vault …)". */
-  label: string;
+  /** Named in errors and in the provenance line, e.g. VEEAM_PASSWORD (environment). */
+  origin: SettingOrigin;
   /** What to say if the value is absent; null when another problem (vault unreachable, bad name) explains it. */
   missing: string | null;
 }
@@ -73,23 +75,55 @@ export interface ResolvedSecrets {
   source: 'keyVault' | 'environment';
 }
 
+/** One setting's value and where it came from; undefined when it is not set. */
+export type SettingReader = (name: string) => { value: string; origin: SettingOrigin } | undefined;
+
 /** An empty app setting counts as not set: Azure and CI tooling often create settings with empty values. */
 export function readSetting(env: Record<string, string | undefined>, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
 }
 
-function fromEnvironment(env: Record<string, string | undefined>): ResolvedSecrets {
-  const entries = SECRET_SPECS.map((spec): [SecretField, ResolvedSecret] => [
-    spec.field,
-    {
-      value: readSetting(env, spec.env),
-      label: spec.env,
-      missing: spec.required
-        ? `is not set (set it, or set KEY_VAULT_URL to read the secret ${spec.secret} from Key Vault)`
-        : null,
-    },
-  ]);
+/** Reads a setting from its command-line flag when one was given, else from the environment. */
+export function createSettingReader(
+  env: Record<string, string | undefined>,
+  commandLine: CommandLineSettings | undefined,
+): SettingReader {
+  return (name) => {
+    const flag = commandLine?.settings?.[name];
+    if (flag) return { value: flag.value, origin: { name: flag.flag, source: COMMAND_LINE } };
+    const value = readSetting(env, name);
+    return value === undefined ? undefined : { value, origin: { name, source: ENVIRONMENT } };
+  };
+}
+
+/** A problem about the value from `origin`. */
+export function problemAt(origin: SettingOrigin, problem: string): Problem {
+  return { setting: origin.name, problem, source: origin.source };
+}
+
+/** The explicit targets of a CLI run, which replace VEEAM_VM_IDS and the veeam-vm-ids secret. */
+function explicitTargets(options: LoadConfigOptions): ResolvedSecret | undefined {
+  const targets = options.commandLine?.targets;
+  return targets && { value: JSON.stringify(targets.entries), origin: targets.origin, missing: null };
+}
+
+function fromEnvironment(read: SettingReader, options: LoadConfigOptions): ResolvedSecrets {
+  const entries = SECRET_SPECS.map((spec): [SecretField, ResolvedSecret] => {
+    const explicit = spec.field === 'vmIds' ? explicitTargets(options) : undefined;
+    if (explicit) return [spec.field, explicit];
+    const found = read(spec.env);
+    return [
+      spec.field,
+      {
+        value: found?.value,
+        origin: found?.origin ?? { name: spec.env, source: ENVIRONMENT },
+        missing: spec.required
+          ? `is not set (set it, or set KEY_VAULT_URL to read the secret ${spec.secret} from Key Vault)`
+          : null,
+      },
+    ];
+  });
   return {
     secrets: Object.fromEntries(entries) as ResolvedSecrets['secrets'],
     problems: [],
@@ -99,27 +133,28 @@ function fromEnvironment(env: Record<string, string | undefined>): ResolvedSecre
 
 /**
  * The five secret values of a run. With KEY_VAULT_URL set they come from Key Vault (names overridable by the
- * *_SECRET settings), read in parallel through the per-process cache; but an environment twin that is set
- * explicitly wins over its secret and that secret is not read, so an admin can override one value for a manual
- * run without touching the vault. Without KEY_VAULT_URL every value comes from its environment twin.
- * Vault failures are returned as problems (with the others of the load), never thrown.
+ * *_SECRET settings), read in parallel through the per-process cache; but an environment twin (or its flag)
+ * that is set explicitly wins over its secret and that secret is not read, so an admin can override one value
+ * for a manual run without touching the vault. Explicit CLI targets replace the targets secret the same way.
+ * Without KEY_VAULT_URL every value comes from its environment twin. Vault failures are returned as problems
+ * (with the others of the load), never thrown.
  */
 export async function resolveSecrets(
-  env: Record<string, string | undefined>,
+  read: SettingReader,
   options: LoadConfigOptions,
 ): Promise<ResolvedSecrets> {
-  const vaultSetting = readSetting(env, VAULT_SETTING);
-  if (vaultSetting === undefined) return fromEnvironment(env);
+  const vaultSetting = read(VAULT_SETTING);
+  if (vaultSetting === undefined) return fromEnvironment(read, options);
 
   const problems: Problem[] = [];
   let vaultUrl: URL | undefined;
   try {
-    vaultUrl = parseApplianceUrl(vaultSetting, VAULT_SETTING);
+    vaultUrl = parseApplianceUrl(vaultSetting.value, VAULT_SETTING);
   } catch (error) {
-    problems.push(asProblem(error));
+    problems.push(asProblem(error, vaultSetting.origin));
   }
   const vaultName = vaultUrl ? `Key Vault ${vaultUrl.origin}` : 'Key Vault';
-  const clientId = readSetting(env, 'AZURE_CLIENT_ID');
+  const clientId = read('AZURE_CLIENT_ID')?.value;
   let reader: SecretReader | undefined;
   const readerFor = (url: URL): SecretReader => {
     reader ??= createSecretReader(url, options.credential ?? createDefaultCredential(clientId), clientId);
@@ -129,21 +164,24 @@ export async function resolveSecrets(
   type Outcome = [SecretField, ResolvedSecret, Problem?];
   const outcomes = await Promise.all(
     SECRET_SPECS.map(async (spec): Promise<Outcome> => {
-      const twin = readSetting(env, spec.env);
-      if (twin !== undefined) return [spec.field, { value: twin, label: spec.env, missing: null }];
-      const name = readSetting(env, spec.override)?.trim() ?? spec.secret;
-      const label = `secret ${name} (${vaultName})`;
+      const explicit = spec.field === 'vmIds' ? explicitTargets(options) : undefined;
+      if (explicit) return [spec.field, explicit];
+      const twin = read(spec.env);
+      if (twin !== undefined) return [spec.field, { ...twin, missing: null }];
+      const override = read(spec.override);
+      const name = override?.value.trim() ?? spec.secret;
+      const origin = { name: `secret ${name}`, source: vaultName };
       if (!SECRET_NAME.test(name)) {
         const problem = 'is not a valid Key Vault secret name (1-127 letters, digits and hyphens)';
-        return [spec.field, { label, missing: null }, { setting: spec.override, problem }];
+        return [spec.field, { origin, missing: null }, problemAt(override?.origin ?? origin, problem)];
       }
-      if (!vaultUrl) return [spec.field, { label, missing: null }];
+      if (!vaultUrl) return [spec.field, { origin, missing: null }];
       const url = vaultUrl;
       try {
         const value = await secretCache.get(url.href, name, () => readerFor(url)(name), options.cacheTtlMs);
-        return [spec.field, { value, label, missing: spec.required ? 'was not found in the vault' : null }];
+        return [spec.field, { value, origin, missing: spec.required ? 'was not found in the vault' : null }];
       } catch (error) {
-        return [spec.field, { label, missing: null }, asProblem(error)];
+        return [spec.field, { origin, missing: null }, asProblem(error, vaultSetting.origin)];
       }
     }),
   );
@@ -157,7 +195,10 @@ export async function resolveSecrets(
   };
 }
 
-function asProblem(error: unknown): Problem {
-  if (error instanceof ConfigError) return { setting: error.setting, problem: error.problem };
-  throw error;
+/** Vault failures name KEY_VAULT_URL (or the flag that gave it) and where it came from. */
+function asProblem(error: unknown, vaultOrigin: SettingOrigin): Problem {
+  if (!(error instanceof ConfigError)) throw error;
+  return error.setting === VAULT_SETTING
+    ? problemAt(vaultOrigin, error.problem)
+    : { setting: error.setting, problem: error.problem };
 }

@@ -19,6 +19,11 @@ export interface CleanupConfig {
   maxSessionWaitMs: number;
   /** CLEANUP_TIME_BUDGET, optional (the timer function uses it). */
   timeBudgetMs?: number;
+  /**
+   * CLEANUP_MAX_RUNNING_SESSIONS: integer 1..10000; unset means no cap. How many deletion sessions this run
+   * keeps running on the appliance at once (CLEANUP_CONCURRENCY only bounds submissions in flight).
+   */
+  maxRunningSessions?: number;
   /** CLEANUP_DRY_RUN: true/false/1/0/yes/no (any case), default false. */
   dryRun: boolean;
   /** CLEANUP_BATCH: v8.1 batch delete, same words as CLEANUP_DRY_RUN, default false. */
@@ -32,6 +37,37 @@ export interface CleanupConfig {
   targets: Targets;
   /** keyVault whenever KEY_VAULT_URL is set, even if every secret was overridden by its environment twin. */
   source: 'keyVault' | 'environment';
+  /** Where each part came from; describeProvenance turns it into the line a run starts with. */
+  provenance: ConfigProvenance;
+}
+
+/** Where one value came from. Printed as "<name> (<source>)", e.g. "secret veeam-vm-ids (Key Vault https://…)". */
+export interface SettingOrigin {
+  /** The setting, flag or secret: VEEAM_URL, --vm-file vms.txt, secret veeam-vm-ids. */
+  name: string;
+  /** "environment", "command line", or "Key Vault <vault origin>". */
+  source: string;
+}
+
+/** The origin of each part of a configuration; never a value (the password's origin only). */
+export interface ConfigProvenance {
+  applianceUrl: SettingOrigin;
+  username: SettingOrigin;
+  password: SettingOrigin;
+  targets: SettingOrigin;
+  /** Absent when no CA certificate is configured (the system trust store is used). */
+  caCert?: SettingOrigin;
+}
+
+/** What the CLI adds on top of the environment. */
+export interface CommandLineSettings {
+  /** Values given as flags, keyed by the setting they stand for (VEEAM_URL → { flag: "--appliance-url", … }). */
+  settings?: Record<string, { flag: string; value: string }>;
+  /**
+   * Targets from --vm / --vm-file, already split per source and merged. When set, VEEAM_VM_IDS and the
+   * veeam-vm-ids secret are not read at all: an explicit list never falls back to the configured one.
+   */
+  targets?: { entries: string[]; origin: SettingOrigin };
 }
 
 export interface LoadConfigOptions {
@@ -41,10 +77,14 @@ export interface LoadConfigOptions {
   credential?: TokenCredential;
   /** Secret cache lifetime (default 10 min). */
   cacheTtlMs?: number;
+  /** Flags and targets given on the command line; they win over the environment and Key Vault. */
+  commandLine?: CommandLineSettings;
 }
 
 /** One thing wrong with the configuration: the setting or secret at fault and what is wrong, never the value. */
 export interface Problem {
   setting: string;
   problem: string;
+  /** Where the value came from (see SettingOrigin.source), when the problem is about a value. */
+  source?: string;
 }

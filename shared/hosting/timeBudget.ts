@@ -4,15 +4,26 @@ import { ConfigError } from '../errors';
 
 /** Consumption plan default (the plan host.json assumes). */
 const FALLBACK_FUNCTION_TIMEOUT_MS = 10 * 60_000;
+/** The app setting that overrides host.json's functionTimeout (the host reads AzureFunctionsJobHost__<path>). */
+export const FUNCTION_TIMEOUT_SETTING = 'AzureFunctionsJobHost__functionTimeout';
+/** A run whose submit window is this short or shorter could not submit anything worth the login. */
+export const MIN_SUBMIT_WINDOW_MS = 1_000;
 
-/** host.json's functionTimeout ("hh:mm:ss", or "-1" for unbounded) in ms; undefined when absent or unbounded. */
-export function readFunctionTimeoutMs(hostJsonPath: string): number | undefined {
-  let raw: unknown;
-  try {
-    raw = (JSON.parse(readFileSync(hostJsonPath, 'utf8')) as { functionTimeout?: unknown }).functionTimeout;
-  } catch {
-    return undefined;
-  }
+/**
+ * The time a run keeps free before its deadline, in which it submits nothing (10 % of the window, 1-60 s).
+ * runCleanup applies the same rule; it is here so entry points can refuse windows too short to use.
+ */
+export function submitMarginFor(windowMs: number): number {
+  return Math.min(60_000, Math.max(1_000, windowMs * 0.1));
+}
+
+/** How long a run with `windowMs` until its deadline can go on submitting deletions. */
+export function submitWindowMs(windowMs: number): number {
+  return windowMs - submitMarginFor(windowMs);
+}
+
+/** A functionTimeout value ("hh:mm:ss" or "d.hh:mm:ss") in ms; undefined for "-1" (unbounded) or any other text. */
+export function parseFunctionTimeout(raw: unknown): number | undefined {
   if (typeof raw !== 'string') return undefined;
   const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(raw.trim());
   if (!match) return undefined;
@@ -20,18 +31,59 @@ export function readFunctionTimeoutMs(hostJsonPath: string): number | undefined 
   return (((Number(days ?? 0) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s)) * 1000;
 }
 
-/**
- * How long a timer run may take: the configured CLEANUP_TIME_BUDGET (already validated by the config), else
- * host.json functionTimeout, minus a safety margin (10 %, at least 30 s) so the engine stops and reports
- * before the host kills the invocation.
- */
-export function timeBudgetMs(configuredMs: number | undefined, hostJsonPath: string): number {
-  const configured = configuredMs ?? readFunctionTimeoutMs(hostJsonPath) ?? FALLBACK_FUNCTION_TIMEOUT_MS;
-  const margin = Math.max(30_000, configured * 0.1);
-  if (configured <= margin) {
-    throw new ConfigError('CLEANUP_TIME_BUDGET', 'leaves no time once the 30 s safety margin is taken off');
+/** host.json's functionTimeout in ms; undefined when absent or unbounded. */
+export function readFunctionTimeoutMs(hostJsonPath: string): number | undefined {
+  try {
+    const host = JSON.parse(readFileSync(hostJsonPath, 'utf8')) as { functionTimeout?: unknown };
+    return parseFunctionTimeout(host.functionTimeout);
+  } catch {
+    return undefined;
   }
-  return configured - margin;
+}
+
+export interface TimeBudgetOptions {
+  /** CLEANUP_TIME_BUDGET, already validated by the config. */
+  configuredMs?: number;
+  hostJsonPath: string;
+  /** App settings (default process.env); AzureFunctionsJobHost__functionTimeout overrides host.json. */
+  env?: Record<string, string | undefined>;
+  /** Told when CLEANUP_TIME_BUDGET is cut to the function timeout. */
+  log?: (message: string) => void;
+}
+
+/**
+ * How long a timer run may take: CLEANUP_TIME_BUDGET, cut to the function timeout (the app setting
+ * AzureFunctionsJobHost__functionTimeout when set, else host.json's), else that timeout, minus a safety
+ * margin (10 %, at least 30 s) so the engine stops and reports before the host kills the invocation. Throws
+ * a ConfigError when what is left after the run's submit margin is 1 s or less: such a run could submit
+ * nothing.
+ */
+export function timeBudgetMs(options: TimeBudgetOptions): number {
+  const env = options.env ?? process.env;
+  const fromSetting = parseFunctionTimeout(env[FUNCTION_TIMEOUT_SETTING]);
+  const hostTimeout = fromSetting ?? readFunctionTimeoutMs(options.hostJsonPath);
+  const hostSource = fromSetting !== undefined ? `${FUNCTION_TIMEOUT_SETTING} (environment)` : 'host.json';
+  let budget = options.configuredMs ?? hostTimeout ?? FALLBACK_FUNCTION_TIMEOUT_MS;
+  if (options.configuredMs !== undefined && hostTimeout !== undefined && options.configuredMs > hostTimeout) {
+    options.log?.(
+      `CLEANUP_TIME_BUDGET (${options.configuredMs / 1000} s) is longer than the function timeout ` +
+        `(${hostTimeout / 1000} s, from ${hostSource}); using ${hostTimeout / 1000} s`,
+    );
+    budget = hostTimeout;
+  }
+  const margin = Math.max(30_000, budget * 0.1);
+  const window = budget - margin;
+  if (submitWindowMs(window) <= MIN_SUBMIT_WINDOW_MS) {
+    // The smallest usable window: the minimum submit time plus the minimum submit margin (1 s).
+    const shortest = (30_000 + MIN_SUBMIT_WINDOW_MS + submitMarginFor(0)) / 1000;
+    const problem =
+      `leaves ${Math.max(0, window) / 1000} s after the ${margin / 1000} s safety margin, too little to ` +
+      `submit anything once the run's own submit margin is kept (it must be more than ${shortest} s)`;
+    throw options.configuredMs !== undefined
+      ? new ConfigError('CLEANUP_TIME_BUDGET', problem, 'environment')
+      : new ConfigError('functionTimeout', problem, hostSource);
+  }
+  return window;
 }
 
 /** The app root's host.json, found by walking up from `startDir` (dist/functions/ when deployed, functions/ in tests). */

@@ -32,9 +32,16 @@ describe('loadConfig from environment variables', () => {
       batch: false,
       targets: { ids: [VM_A, VM_B], invalid: [], duplicatesRemoved: 0 },
       source: 'environment',
+      provenance: {
+        applianceUrl: { name: 'VEEAM_URL', source: 'environment' },
+        username: { name: 'VEEAM_USERNAME', source: 'environment' },
+        password: { name: 'VEEAM_PASSWORD', source: 'environment' },
+        targets: { name: 'VEEAM_VM_IDS', source: 'environment' },
+      },
     });
     expect(config).not.toHaveProperty('caCert');
     expect(config).not.toHaveProperty('timeBudgetMs');
+    expect(config).not.toHaveProperty('maxRunningSessions');
   });
 
   it('reads every optional setting', async () => {
@@ -46,6 +53,7 @@ describe('loadConfig from environment variables', () => {
         VEEAM_CA_CERT: pem,
         VEEAM_API_VERSION: ' v8.1 ',
         CLEANUP_CONCURRENCY: '64',
+        CLEANUP_MAX_RUNNING_SESSIONS: '10000',
         CLEANUP_MAX_SESSION_WAIT: 'PT45M',
         CLEANUP_TIME_BUDGET: '540',
         CLEANUP_DRY_RUN: 'Yes',
@@ -58,6 +66,7 @@ describe('loadConfig from environment variables', () => {
       caCert: pem,
       apiVersion: 'v8.1',
       concurrency: 64,
+      maxRunningSessions: 10_000,
       maxSessionWaitMs: 45 * 60_000,
       timeBudgetMs: 540_000,
       dryRun: true,
@@ -122,6 +131,9 @@ describe('loadConfig from environment variables', () => {
     ['CLEANUP_CONCURRENCY', '-3', 'must be a whole number'],
     ['CLEANUP_CONCURRENCY', '0', 'must be at least 1'],
     ['CLEANUP_CONCURRENCY', '257', 'must be at most 256'],
+    ['CLEANUP_MAX_RUNNING_SESSIONS', '10001', 'must be at most 10000'],
+    ['CLEANUP_MAX_RUNNING_SESSIONS', '0', 'must be at least 1'],
+    ['CLEANUP_MAX_RUNNING_SESSIONS', `8${CANARY}`, 'must be a whole number'],
     ['CLEANUP_MAX_SESSION_WAIT', `PT${CANARY}`, 'must be an ISO-8601 duration'],
     ['CLEANUP_MAX_SESSION_WAIT', '0', 'must be greater than zero'],
     ['CLEANUP_TIME_BUDGET', `${CANARY}s`, 'must be an ISO-8601 duration'],
@@ -131,7 +143,8 @@ describe('loadConfig from environment variables', () => {
     const error = await problemOf({ [setting]: value });
     expect(error.setting).toBe(setting);
     expect(error.problem).toContain(problem);
-    expect(error.message).toBe(`${setting}: ${error.problem}`);
+    expect(error.source).toBe('environment');
+    expect(error.message).toBe(`${setting} (environment): ${error.problem}`);
   });
 
   it('accepts a PEM bundle and rejects it when any certificate in it is broken', async () => {
@@ -151,10 +164,10 @@ describe('loadConfig from environment variables', () => {
       CLEANUP_DRY_RUN: CANARY,
     });
     expect(error.setting).toBe('VEEAM_URL');
-    expect(error.message).toMatch(/^VEEAM_URL: must use https:\/\//);
-    expect(error.message).toContain('; VEEAM_PASSWORD: is not set');
-    expect(error.message).toContain('; CLEANUP_CONCURRENCY: must be at most 256');
-    expect(error.message).toContain('; CLEANUP_DRY_RUN: must be one of');
+    expect(error.message).toMatch(/^VEEAM_URL \(environment\): must use https:\/\//);
+    expect(error.message).toContain('; VEEAM_PASSWORD (environment): is not set');
+    expect(error.message).toContain('; CLEANUP_CONCURRENCY (environment): must be at most 256');
+    expect(error.message).toContain('; CLEANUP_DRY_RUN (environment): must be one of');
   });
 
   it('reads process.env when no env is given', async () => {

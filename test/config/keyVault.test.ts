@@ -128,7 +128,8 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
     const error = await configErrorOf(
       loadConfig({ env: { KEY_VAULT_URL: vault.url }, credential: stubCredential() }),
     );
-    expect(error.setting).toBe(`secret veeam-password (Key Vault ${vault.url})`);
+    expect(error.setting).toBe('secret veeam-password');
+    expect(error.source).toBe(`Key Vault ${vault.url}`);
     expect(error.message).toBe(
       `secret veeam-password (Key Vault ${vault.url}): was not found in the vault; ` +
         `secret veeam-vm-ids (Key Vault ${vault.url}): was not found in the vault`,
@@ -143,7 +144,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
     const error = await configErrorOf(
       loadConfig({ env: { KEY_VAULT_URL: vault.url }, credential: stubCredential() }),
     );
-    expect(error.setting).toBe(`secret veeam-url (Key Vault ${vault.url})`);
+    expect(error.setting).toBe('secret veeam-url');
     expect(error.problem).toContain('must use https://');
     expect(error.message).toContain(
       `; secret veeam-ca-cert (Key Vault ${vault.url}): does not contain a PEM`,
@@ -183,7 +184,8 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
     );
     expect(error.setting).toBe('KEY_VAULT_URL');
     expect(error.message).toBe(
-      'KEY_VAULT_URL: could not be reached (ECONNREFUSED); CLEANUP_CONCURRENCY: must be a whole number',
+      'KEY_VAULT_URL (environment): could not be reached (ECONNREFUSED); ' +
+        'CLEANUP_CONCURRENCY (environment): must be a whole number',
     );
   });
 
@@ -210,7 +212,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
     const error = await configErrorOf(loadConfig({ env: { KEY_VAULT_URL: url }, credential }));
     expect(error.setting).toBe('KEY_VAULT_URL');
     expect(error.problem).toContain(problem);
-    expect(error.message).toBe(`KEY_VAULT_URL: ${error.problem}`); // the secrets are not reported missing on top
+    expect(error.message).toBe(`KEY_VAULT_URL (environment): ${error.problem}`); // the secrets are not reported missing on top
     expect(visibleText(error)).not.toContain(CANARY);
     expect(credential.scopes).toEqual([]);
   });
@@ -224,7 +226,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       }),
     );
     expect(error.message).toBe(
-      'VEEAM_PASSWORD_SECRET: is not a valid Key Vault secret name (1-127 letters, digits and hyphens)',
+      'VEEAM_PASSWORD_SECRET (environment): is not a valid Key Vault secret name (1-127 letters, digits and hyphens)',
     );
   });
 

@@ -1,4 +1,5 @@
-import { ConfigError, parseTargets } from '../../shared/config';
+import { collectTargets, ConfigError, parseTargets, splitTargetEntries } from '../../shared/config';
+import { DISPLAY_ID_MAX } from '../../shared/displayId';
 
 // 52 lowercase z-base-32 characters, the shape of the seed's (v1) VM ids.
 const ZBASE32_ID = 'ybndrfg8ejkmcpqxot1uwisza345h769ybndrfg8ejkmcpqxot1u';
@@ -71,5 +72,39 @@ describe('parseTargets', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).setting).toBe('VEEAM_VM_IDS');
     expect((caught as ConfigError).problem).toContain(problem);
+  });
+
+  it('merges ids that differ only in letter case, keeping the first spelling, and counts them', () => {
+    expect(parseTargets(`VM-A, vm-b, vm-a\nVm-B ${UUID_ID.toUpperCase()} ${UUID_ID}`)).toEqual({
+      ids: ['VM-A', 'vm-b', UUID_ID.toUpperCase()],
+      invalid: [],
+      duplicatesRemoved: 3,
+    });
+  });
+
+  it('keeps invalid ids only in their escaped, cut display form', () => {
+    const escape = 'vm-\x1b]0;owned\x07\x1b[2J';
+    const huge = `x${'\u00e9'.repeat(3_000_000)}`;
+    const targets = parseTargets(JSON.stringify([escape, huge, `${huge}z`, 'vm-ok']));
+    expect(targets.ids).toEqual(['vm-ok']);
+    expect(targets.invalid).toEqual([
+      { id: 'vm-\\x1b]0;owned\\x07\\x1b[2J', reason: 'contains characters outside [A-Za-z0-9-]' },
+      { id: expect.stringMatching(/^x(\\xe9)+…$/), reason: 'is longer than 128 characters' },
+    ]);
+    expect(targets.invalid[1].id.length).toBeLessThanOrEqual(DISPLAY_ID_MAX + 1);
+    expect(JSON.stringify(targets)).not.toContain('\u001b');
+    // Two huge ids that only differ past the cut would show the same: they are reported once.
+    expect(targets.duplicatesRemoved).toBe(1);
+  });
+
+  it('splits each source on its own and merges them as one list', () => {
+    const merged = collectTargets([
+      ...splitTargetEntries('["vm-a", "vm-b"]', '--vm-file a.json'),
+      ...splitTargetEntries('vm-B vm-c', '--vm'),
+    ]);
+    expect(merged).toEqual({ ids: ['vm-a', 'vm-b', 'vm-c'], invalid: [], duplicatesRemoved: 1 });
+    expect(() => splitTargetEntries('[1]', '--vm-file a.json')).toThrow(
+      expect.objectContaining({ setting: '--vm-file a.json' }),
+    );
   });
 });
