@@ -8,6 +8,8 @@ const PLAIN_SETTINGS = {
   apiVersion: 'VEEAM_API_VERSION',
   concurrency: 'CLEANUP_CONCURRENCY',
   maxRunningSessions: 'CLEANUP_MAX_RUNNING_SESSIONS',
+  minAge: 'CLEANUP_MIN_AGE',
+  keepLatest: 'CLEANUP_KEEP_LATEST',
   maxSessionWait: 'CLEANUP_MAX_SESSION_WAIT',
   timeBudget: 'CLEANUP_TIME_BUDGET',
   dryRun: 'CLEANUP_DRY_RUN',

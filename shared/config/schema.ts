@@ -10,6 +10,7 @@ import type { CleanupConfig, Problem, SettingOrigin } from './types';
 const DEFAULT_CONCURRENCY = '16';
 const MAX_CONCURRENCY = 256;
 const MAX_RUNNING_SESSIONS = 10_000;
+const MAX_KEEP_LATEST = 10_000;
 const DEFAULT_MAX_SESSION_WAIT_MS = 30 * 60_000;
 const BOOLEAN_WORDS = { truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] };
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -24,6 +25,8 @@ export interface RawSettings {
   apiVersion?: string;
   concurrency?: string;
   maxRunningSessions?: string;
+  minAge?: string;
+  keepLatest?: string;
   maxSessionWait?: string;
   timeBudget?: string;
   dryRun?: string;
@@ -100,6 +103,8 @@ const settingsSchema = z.object({
     .pipe(wholeNumber)
     .pipe(z.number().min(1).max(MAX_CONCURRENCY)),
   maxRunningSessions: wholeNumber.pipe(z.number().min(1).max(MAX_RUNNING_SESSIONS)).optional(),
+  minAge: duration('CLEANUP_MIN_AGE').optional(),
+  keepLatest: wholeNumber.pipe(z.number().min(0).max(MAX_KEEP_LATEST)).optional(),
   maxSessionWait: duration('CLEANUP_MAX_SESSION_WAIT').optional(),
   timeBudget: duration('CLEANUP_TIME_BUDGET').optional(),
   dryRun: flag,
@@ -154,11 +159,27 @@ export function checkSettings(
     }
     return { problems };
   }
-  const { maxSessionWait, timeBudget, vmIds, caCert, maxRunningSessions, ...rest } = result.data;
+  const { maxSessionWait, timeBudget, vmIds, caCert, maxRunningSessions, minAge, keepLatest, ...rest } =
+    result.data;
+  if (rest.apiVersion === 'v1' && (minAge !== undefined || keepLatest !== undefined)) {
+    // v1 cannot list restore points per VM, so it could only delete every manual snapshot: refuse up front.
+    const retention = minAge !== undefined ? origins.minAge : origins.keepLatest;
+    const version = origins.apiVersion;
+    return {
+      problems: [
+        problemAt(
+          retention,
+          `needs API v8.1 (restore points per VM), but ${version.name} (${version.source}) is v1; set ${version.name} to v8.1 or auto, or remove the retention settings`,
+        ),
+      ],
+    };
+  }
   return {
     config: {
       ...rest,
       ...(maxRunningSessions === undefined ? {} : { maxRunningSessions }),
+      ...(minAge === undefined ? {} : { minAgeMs: minAge }),
+      ...(keepLatest === undefined ? {} : { keepLatest }),
       ...(caCert === undefined ? {} : { caCert }),
       maxSessionWaitMs: maxSessionWait ?? DEFAULT_MAX_SESSION_WAIT_MS,
       ...(timeBudget === undefined ? {} : { timeBudgetMs: timeBudget }),

@@ -32,8 +32,6 @@ export interface CleanupConfig {
   minAgeMs?: number;
   /** CLEANUP_KEEP_LATEST: the newest N manual snapshots of each VM are kept (retention; unset = none kept). */
   keepLatest?: number;
-  /** CLEANUP_MAX_RUNNING_SESSIONS: deletion sessions this run keeps running at once (unset = no cap). */
-  maxRunningSessions?: number;
   targets: Targets;
   /** keyVault whenever KEY_VAULT_URL is set, even if every secret was overridden by its environment twin. */
   source: 'keyVault' | 'environment';
