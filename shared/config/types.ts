@@ -21,6 +21,10 @@ export interface CleanupConfig {
   timeBudgetMs?: number;
   /** CLEANUP_DRY_RUN: true/false/1/0/yes/no (any case), default false. */
   dryRun: boolean;
+  /** CLEANUP_MIN_AGE, optional: only manual snapshots at least this old are deleted. */
+  minAgeMs?: number;
+  /** CLEANUP_KEEP_LATEST, optional: the newest manual snapshots of each VM that are kept. */
+  keepLatest?: number;
   /** CLEANUP_BATCH: v8.1 batch delete, same words as CLEANUP_DRY_RUN, default false. */
   batch: boolean;
   targets: Targets;
