@@ -4,9 +4,9 @@ import { problem } from '../shared/admin/problem';
 import { configProblem } from '../shared/admin/responses';
 import { lookupSession } from '../shared/admin/sessionLookup';
 import { loadConfig } from '../shared/config';
-import { VeeamApiError } from '../shared/veeam/errors';
+import { displayId } from '../shared/displayId';
 
-/** GET /api/cleanup/sessions/{sessionId}: a session's status and log, read from the appliance. */
+/** GET /api/cleanup/sessions/{sessionId}: a snapshot-deletion session's status and log, read from the appliance. */
 export async function getSnapshotCleanupSession(
   request: HttpRequest,
   context: InvocationContext,
@@ -15,7 +15,10 @@ export async function getSnapshotCleanupSession(
     return problem(405, `${request.method} is not allowed; use GET`, {}, { allow: 'GET' });
   const sessionId = request.params.sessionId;
   if (!isValidSessionId(sessionId)) {
-    return problem(400, 'sessionId must be 1 to 128 characters from [A-Za-z0-9-]');
+    return problem(
+      400,
+      `sessionId "${displayId(sessionId ?? '')}" is invalid: use 1 to 128 characters from [A-Za-z0-9-]`,
+    );
   }
   let config;
   try {
@@ -24,16 +27,15 @@ export async function getSnapshotCleanupSession(
     return configProblem(error, context);
   }
   try {
-    return { status: 200, jsonBody: await lookupSession(config, sessionId) };
+    const lookup = await lookupSession(config, sessionId);
+    // Unknown ids and sessions of other types look the same, so ids cannot be probed for what they are.
+    if (!lookup)
+      return problem(404, `The appliance has no snapshot-deletion session ${displayId(sessionId)}`);
+    return { status: 200, jsonBody: lookup };
   } catch (error) {
-    if (error instanceof VeeamApiError && error.status === 404) {
-      return problem(404, `The appliance has no session ${sessionId}`);
-    }
-    context.error(`Session lookup failed: ${(error as Error).message}`);
-    return problem(
-      502,
-      `The appliance could not be asked about session ${sessionId}: ${(error as Error).message}`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    context.error(`Session lookup failed: ${message}`);
+    return problem(502, `The appliance could not be asked about session ${displayId(sessionId)}: ${message}`);
   }
 }
 

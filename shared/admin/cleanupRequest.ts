@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { CleanupConfig } from '../config';
+import { parseDuration } from '../config/durations';
+import { displayId } from '../displayId';
+import { ConfigError } from '../errors';
 import { problem, type ProblemResponse } from './problem';
 
 /** Azure's load balancer cuts HTTP answers at 230 s; 220 leaves room to write the report. */
@@ -6,17 +10,50 @@ export const MAX_WAIT_SECONDS = 220;
 export const DEFAULT_WAIT_SECONDS = 200;
 export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_VM_IDS = 5000;
+/** Less than this left for submitting after the submit margin, and a run could send nothing. */
+const MIN_SUBMIT_WINDOW_MS = 1_000;
 
 export interface CleanupRequest {
   vmIds?: string[];
   dryRun?: boolean;
   waitSeconds: number;
+  /** Body field `minAge`, in ms: only snapshots at least this old may be deleted. */
+  minAgeMs?: number;
+  /** Body field `keepLatest`: the newest manual snapshots of each VM that stay. */
+  keepLatest?: number;
 }
+
+/** One entry of a problem's `invalidParams` extension (RFC 9457 §3.2). */
+export interface InvalidParam {
+  name: string;
+  reason: string;
+}
+
+const FIELDS = ['vmIds', 'dryRun', 'waitSeconds', 'minAge', 'keepLatest'] as const;
+
+const MIN_AGE_FORMAT = 'must be an ISO-8601 duration (P7D, PT36H) or a number of seconds';
+
+const minAge = z.unknown().transform((raw, ctx) => {
+  let rule = MIN_AGE_FORMAT;
+  if (typeof raw === 'string' || typeof raw === 'number') {
+    try {
+      return parseDuration(String(raw), 'minAge');
+    } catch (error) {
+      // parseDuration's problem text never holds the value.
+      if (!(error instanceof ConfigError)) throw error;
+      rule = error.problem;
+    }
+  }
+  ctx.addIssue({ code: 'custom', message: `minAge ${rule}` });
+  return z.NEVER;
+});
 
 const bodySchema = z.strictObject({
   vmIds: z.array(z.string()).min(1).max(MAX_VM_IDS).optional(),
   dryRun: z.boolean().optional(),
   waitSeconds: z.number().positive().max(MAX_WAIT_SECONDS).optional(),
+  minAge: minAge.optional(),
+  keepLatest: z.int().min(0).optional(),
 });
 
 /** Describes a zod issue by its field and rule; zod's own messages may quote the received value. */
@@ -24,19 +61,22 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `unknown field(s): ${issue.keys.join(', ')} (allowed: vmIds, dryRun, waitSeconds)`;
+      return `unknown field(s): ${issue.keys.map(displayId).join(', ')} (allowed: ${FIELDS.join(', ')})`;
     case 'invalid_type':
-      return field === 'body'
-        ? 'the body must be a JSON object'
+      if (field === 'body') return 'the body must be a JSON object';
+      return issue.expected === 'int'
+        ? `${field} must be a whole number`
         : `${field} must be of type ${issue.expected}`;
     case 'too_small':
-      return field === 'vmIds'
-        ? 'vmIds must not be empty; leave it out to run every configured target'
-        : `${field} must be greater than 0`;
+      if (field === 'vmIds') return 'vmIds must not be empty; leave it out to run every configured target';
+      return `${field} must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}`;
     case 'too_big':
-      return field === 'vmIds'
-        ? `vmIds lists more than ${MAX_VM_IDS} ids`
-        : `${field} must be at most ${MAX_WAIT_SECONDS} (Azure cuts HTTP answers at 230 s)`;
+      if (field === 'vmIds') return `vmIds lists more than ${MAX_VM_IDS} ids`;
+      return field === 'waitSeconds'
+        ? `waitSeconds must be at most ${MAX_WAIT_SECONDS} (Azure cuts HTTP answers at 230 s)`
+        : `${field} is too large`;
+    case 'custom':
+      return issue.message;
     default:
       return `${field} is invalid`;
   }
@@ -46,31 +86,130 @@ export function bodyTooLarge(): ProblemResponse {
   return problem(413, `The body is larger than ${MAX_BODY_BYTES / 1024} KB`);
 }
 
-/** Checks the body of POST /api/cleanup against its schema. Returns the request, or the 4xx problem to answer. */
+/** application/json or any +json type (application/merge-patch+json, …), parameters ignored. */
+function isJsonMediaType(contentType: string | null): boolean {
+  const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/.test(essence);
+}
+
+/**
+ * Checks the body of POST /api/cleanup against its schema. Returns the request, or the 4xx problem to answer.
+ * A body that is present must be declared JSON; an empty body needs no Content-Type.
+ */
 export function parseCleanupRequest(
   text: string,
+  contentType: string | null,
 ): { request: CleanupRequest } | { problem: ProblemResponse } {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) return { problem: bodyTooLarge() };
-  let json: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { problem: problem(400, 'The body is not valid JSON') };
-    }
+  if (text.trim() === '') return { request: { waitSeconds: DEFAULT_WAIT_SECONDS } };
+  if (!isJsonMediaType(contentType)) {
+    return {
+      problem: problem(
+        415,
+        'The body must be JSON: send it with Content-Type: application/json',
+        {},
+        {
+          'accept-post': 'application/json',
+        },
+      ),
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: problem(400, 'The body is not valid JSON') };
   }
   const parsed = bodySchema.safeParse(json);
   if (!parsed.success) {
     return { problem: problem(400, parsed.error.issues.map(describeIssue).join('; ')) };
   }
-  const { vmIds, dryRun, waitSeconds } = parsed.data;
+  const { vmIds, dryRun, waitSeconds, minAge: minAgeMs, keepLatest } = parsed.data;
   return {
     request: {
       ...(vmIds ? { vmIds: [...new Set(vmIds)] } : {}),
       ...(dryRun !== undefined ? { dryRun } : {}),
       waitSeconds: waitSeconds ?? DEFAULT_WAIT_SECONDS,
+      ...(minAgeMs !== undefined ? { minAgeMs } : {}),
+      ...(keepLatest !== undefined ? { keepLatest } : {}),
     },
   };
+}
+
+/** The submit margin a run that waits `waitMs` keeps free before its deadline (passed to the engine as is). */
+export function submitMarginFor(waitMs: number): number {
+  return Math.min(60_000, Math.max(1_000, waitMs * 0.1));
+}
+
+/**
+ * While a run executes within the HTTP wait, a wait that leaves at most 1 s after the submit margin could
+ * submit nothing. Once runs continue in the background, a short wait only means "answer soon" and this check
+ * goes away.
+ */
+export function checkWaitLeavesTimeToSubmit(waitSeconds: number): ProblemResponse | undefined {
+  const waitMs = waitSeconds * 1000;
+  const marginMs = submitMarginFor(waitMs);
+  if (waitMs - marginMs > MIN_SUBMIT_WINDOW_MS) return undefined;
+  const reason =
+    `leaves no time to submit: a run keeps ${marginMs / 1000} s free before the end of the wait, ` +
+    `so waitSeconds must leave more than ${MIN_SUBMIT_WINDOW_MS / 1000} s after that`;
+  return problem(400, `waitSeconds ${reason}`, {
+    invalidParams: [{ name: 'waitSeconds', reason }] satisfies InvalidParam[],
+  });
+}
+
+/** The configuration fields the body can only tighten. */
+export type TightenableConfig = Pick<CleanupConfig, 'dryRun' | 'minAgeMs' | 'keepLatest'>;
+
+/**
+ * A body field that may only make a run more conservative than the app's configuration. Both sides map to a
+ * number where larger is more conservative; an unset side allows anything.
+ */
+interface TighteningRule {
+  name: (typeof FIELDS)[number];
+  requested(request: CleanupRequest): number | undefined;
+  configured(config: TightenableConfig): number | undefined;
+  reason: string;
+}
+
+const TIGHTENING_RULES: readonly TighteningRule[] = [
+  {
+    name: 'dryRun',
+    requested: (r) => (r.dryRun === undefined ? undefined : Number(r.dryRun)),
+    configured: (c) => Number(c.dryRun),
+    reason: 'may not be false while CLEANUP_DRY_RUN is true',
+  },
+  {
+    name: 'minAge',
+    requested: (r) => r.minAgeMs,
+    configured: (c) => c.minAgeMs,
+    reason: 'may not be shorter than CLEANUP_MIN_AGE',
+  },
+  {
+    name: 'keepLatest',
+    requested: (r) => r.keepLatest,
+    configured: (c) => c.keepLatest,
+    reason: 'may not be smaller than CLEANUP_KEEP_LATEST',
+  },
+];
+
+/** The body may make a run more conservative than the configuration (dry run on, older, keep more), never less. */
+export function checkTightensOnly(
+  request: CleanupRequest,
+  config: TightenableConfig,
+): ProblemResponse | undefined {
+  const invalidParams: InvalidParam[] = TIGHTENING_RULES.filter((rule) => {
+    const requested = rule.requested(request);
+    const configured = rule.configured(config);
+    return requested !== undefined && configured !== undefined && requested < configured;
+  }).map(({ name, reason }) => ({ name, reason }));
+  if (invalidParams.length === 0) return undefined;
+  return problem(
+    400,
+    'The body may only make the run more conservative than the configuration: ' +
+      invalidParams.map((p) => `${p.name} ${p.reason}`).join('; '),
+    { invalidParams },
+  );
 }
 
 /** The configured targets are the allow-list: an admin can narrow a run, never widen it. */
@@ -82,12 +221,12 @@ export function checkAllowList(
   const allowed = new Set(allowList);
   const outside = vmIds.filter((id) => !allowed.has(id));
   if (outside.length === 0) return undefined;
-  const shown = outside.slice(0, 5).map((id) => JSON.stringify(id.slice(0, 128)));
+  const shown = outside.slice(0, 5).map((id) => `"${displayId(id)}"`);
   return problem(
     400,
     `vmIds must be configured targets; not configured: ${shown.join(', ')}` +
       (outside.length > 5 ? ` and ${outside.length - 5} more` : ''),
-    { notConfigured: outside.slice(0, 100) },
+    { notConfigured: outside.slice(0, 100).map(displayId) },
   );
 }
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import type { Report } from '../report';
+import type { Report, RunFailure } from '../report';
 import type { InvocationLike } from '../hosting/invocation';
 import { problem, type ProblemResponse } from './problem';
 
@@ -9,8 +9,41 @@ export interface JsonResponse {
   jsonBody: unknown;
 }
 
-/** 200 when every target finished inside the wait; 202 with a Location to follow when some did not. */
+/** One problem type per way a run can fail before attempting anything, so automation can tell them apart. */
+const FAILURE_PROBLEMS: Record<RunFailure['kind'], { type: string; title: string }> = {
+  unreachable: {
+    type: 'urn:veeam-snapshot-cleanup:problem:appliance-unreachable',
+    title: 'The appliance could not be reached',
+  },
+  auth: {
+    type: 'urn:veeam-snapshot-cleanup:problem:appliance-login-refused',
+    title: 'The appliance refused the login',
+  },
+  mfa: {
+    type: 'urn:veeam-snapshot-cleanup:problem:appliance-mfa-required',
+    title: 'The appliance account requires MFA',
+  },
+  tls: {
+    type: 'urn:veeam-snapshot-cleanup:problem:appliance-tls-untrusted',
+    title: "The appliance's certificate is not trusted",
+  },
+};
+
+/** 502 naming the failure kind, with the report (every target Skipped) as the `report` member. */
+export function failureProblem(failure: RunFailure, report: Report): ProblemResponse {
+  return problem(502, `Nothing was attempted: ${failure.message}`, {
+    ...FAILURE_PROBLEMS[failure.kind],
+    failureKind: failure.kind,
+    report,
+  });
+}
+
+/**
+ * 200 when every target finished inside the wait; 202 with a Location to follow when some did not;
+ * 502 when the appliance could not be used at all.
+ */
 export function cleanupResponse(report: Report, requestUrl: string): JsonResponse {
+  if (report.failure) return failureProblem(report.failure, report);
   const stillRunning = report.results.find((r) => r.outcome === 'TimedOut' && r.statusUrl);
   const unfinished = report.results.some(
     (r) => r.outcome === 'TimedOut' || (r.outcome === 'Skipped' && r.error === 'deadline'),

@@ -1,7 +1,11 @@
-import type { CleanupConfig } from '../config';
+import { createHash } from 'node:crypto';
+import { invalidateSecretCache, type CleanupConfig } from '../config';
 import type { LogEntry } from '../report';
+import { PROFILES } from '../veeam/api';
 import { createVeeamClient } from '../veeam/client';
-import type { JobSession, VeeamClientOptions } from '../veeam/types';
+import { MfaRequiredError, VeeamApiError, VeeamAuthError } from '../veeam/errors';
+import { isTerminalStatus } from '../veeam/session';
+import type { JobSession, VeeamClient } from '../veeam/types';
 
 export interface SessionLookup {
   sessionId: string;
@@ -11,37 +15,70 @@ export interface SessionLookup {
   log: LogEntry[];
 }
 
-const TERMINAL = new Set(['Success', 'Warning', 'Error', 'Canceled', 'NeverExecuted']);
-
 /**
- * Reads one job session and its log straight from the appliance, which is the store of record:
- * nothing about runs is kept on the Functions side.
+ * One client (and so one token, refreshed by the client as in runs) per instance for the configuration in
+ * use: status GETs come in bursts while a 202 is followed, and a login per GET would flood the appliance's
+ * sign-in log.
  */
-export async function lookupSession(
-  config: CleanupConfig,
-  sessionId: string,
-  tuning: Pick<VeeamClientOptions, 'retry' | 'requestTimeoutMs'> = {},
-): Promise<SessionLookup> {
+let cached: { key: string; client: VeeamClient } | undefined;
+
+/** A digest of the connection settings, so the cache keeps no second copy of the password. */
+function connectionKey(config: CleanupConfig): string {
+  const { applianceUrl, username, password, caCert, apiVersion } = config;
+  return createHash('sha256')
+    .update(JSON.stringify([applianceUrl, username, password, caCert ?? null, apiVersion]))
+    .digest('hex');
+}
+
+function clientFor(config: CleanupConfig): VeeamClient {
+  const key = connectionKey(config);
+  if (cached?.key === key) return cached.client;
+  closeSessionLookupClient();
   const client = createVeeamClient({
-    ...tuning,
     baseUrl: config.applianceUrl,
     username: config.username,
     password: config.password,
     caCert: config.caCert,
     apiVersion: config.apiVersion,
   });
+  cached = { key, client };
+  return client;
+}
+
+/** Drops the cached client and its keep-alive connections; the next lookup logs in again. */
+export function closeSessionLookupClient(): void {
+  cached?.client.close();
+  cached = undefined;
+}
+
+/** The appliance has no session with this id (a v8.1 appliance answers 400 for an id that is not a UUID). */
+function isUnknownSession(error: unknown): boolean {
+  return error instanceof VeeamApiError && (error.status === 404 || error.status === 400);
+}
+
+/**
+ * Reads one snapshot-deletion session and its log straight from the appliance, which is the store of record:
+ * nothing about runs is kept on the Functions side. Returns undefined for an unknown id and for every other
+ * session type (backup, restore, …), so a function key cannot be used to read those logs.
+ */
+export async function lookupSession(
+  config: CleanupConfig,
+  sessionId: string,
+): Promise<SessionLookup | undefined> {
+  const client = clientFor(config);
   try {
-    await client.connect();
+    const { apiVersion } = await client.connect();
     const session = await client.getSession(sessionId);
+    if (!PROFILES[apiVersion].deleteSessionTypes.includes(session.type ?? '')) return undefined;
     const log = await client.getSessionLog(sessionId);
-    return {
-      sessionId,
-      status: session.status,
-      done: TERMINAL.has(session.status),
-      session,
-      log: log.slice(-20),
-    };
-  } finally {
-    client.close();
+    return { sessionId, status: session.status, done: isTerminalStatus(session.status), session, log };
+  } catch (error) {
+    if (isUnknownSession(error)) return undefined;
+    if (error instanceof VeeamAuthError || error instanceof MfaRequiredError) {
+      // The password may have been rotated: start over with freshly read secrets.
+      if (cached?.client === client) closeSessionLookupClient();
+      invalidateSecretCache();
+    }
+    throw error;
   }
 }

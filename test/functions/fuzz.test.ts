@@ -39,6 +39,12 @@ describe('admin HTTP handlers under generated input', () => {
           vmIds: fc.oneof(fc.array(fc.constantFrom(...ids, 'vm-999', ''), { maxLength: 4 }), fc.anything()),
           dryRun: fc.oneof(fc.boolean(), fc.anything()),
           waitSeconds: fc.oneof(fc.double({ min: -10, max: 400, noNaN: true }), fc.anything()),
+          minAge: fc.oneof(
+            fc.constantFrom('P7D', 'PT36H', 'P1M', 'PT', '0', '-5'),
+            fc.double(),
+            fc.anything(),
+          ),
+          keepLatest: fc.oneof(fc.integer({ min: -3, max: 5 }), fc.double(), fc.anything()),
           extra: fc.anything(),
         },
         { requiredKeys: [] },
@@ -46,25 +52,71 @@ describe('admin HTTP handlers under generated input', () => {
       .map((v) => JSON.stringify(v)),
   );
 
+  const contentType = fc.constantFrom(
+    'application/json',
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/problem+json',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+  );
+
+  const post = (text: string, query: string, method: string, type: string) =>
+    runSnapshotCleanup(
+      new HttpRequest({
+        method,
+        url: `http://localhost:7071/api/cleanup?${query}`,
+        headers: { 'content-type': type },
+        body: { string: text },
+      }),
+      invocation('runSnapshotCleanup').context,
+    );
+
   it('never answers 5xx and never echoes a secret, whatever the body or query', async () => {
     await fc.assert(
       fc.asyncProperty(
         body,
         fc.webQueryParameters(),
         fc.constantFrom('POST', 'POST', 'GET', 'PUT', 'DELETE'),
-        async (text, query, method) => {
-          const request = new HttpRequest({
-            method,
-            url: `http://localhost:7071/api/cleanup?${query}`,
-            headers: { 'content-type': 'application/json' },
-            body: { string: text },
-          });
-          const response = await runSnapshotCleanup(request, invocation('runSnapshotCleanup').context);
+        contentType,
+        async (text, query, method, type) => {
+          const response = await post(text, query, method, type);
           assertSafe(response.status, response.jsonBody);
         },
       ),
       { numRuns: 800, seed: 20261126 },
     );
+  });
+
+  // Bodies that pass validation, so that most of them reach the tighten-only rule and the run.
+  const wellFormed = fc
+    .record(
+      {
+        vmIds: fc.subarray(ids, { minLength: 1 }),
+        dryRun: fc.boolean(),
+        waitSeconds: fc.constantFrom(5, 30),
+        minAge: fc.constantFrom('PT1S', 'P7D', 3600),
+        keepLatest: fc.nat(3),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v));
+
+  it('never deletes while CLEANUP_DRY_RUN=true, whatever the body', async () => {
+    const restore = setEnv({ CLEANUP_DRY_RUN: 'true' });
+    appliance.resetCounters();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(wellFormed, body), contentType, async (text, type) => {
+          const response = await post(text, '', 'POST', type);
+          assertSafe(response.status, response.jsonBody);
+        }),
+        { numRuns: 200, seed: 20261201 },
+      );
+      expect(appliance.counters.deleteCallsByVm).toEqual({});
+    } finally {
+      restore();
+    }
   });
 
   it('never answers 5xx for generated session ids', async () => {

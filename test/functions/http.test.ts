@@ -2,6 +2,7 @@ import { HttpRequest } from '@azure/functions';
 import type { SimulatorHandle } from '../../dev/simulator';
 import { getSnapshotCleanupSession } from '../../functions/getSnapshotCleanupSession';
 import { runSnapshotCleanup } from '../../functions/runSnapshotCleanup';
+import { closeSessionLookupClient } from '../../shared/admin/sessionLookup';
 import { invalidateSecretCache } from '../../shared/config';
 import type { Report } from '../../shared/report';
 import { settingsFor, startAppliance, USER, vms } from '../support/engine';
@@ -18,6 +19,7 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
     restoreEnv = setEnv(settingsFor(appliance, ids));
   });
   afterAll(async () => {
+    closeSessionLookupClient();
     restoreEnv();
     await appliance.close();
   });
@@ -42,7 +44,7 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
 
   it('answers 202 with the report so far and a Location for a session still running', async () => {
     const response = await call(
-      postCleanup(JSON.stringify({ vmIds: ['vm-003', 'vm-slow'], waitSeconds: 2 })),
+      postCleanup(JSON.stringify({ vmIds: ['vm-003', 'vm-slow'], waitSeconds: 3 })),
     );
     expect(response.status).toBe(202);
     const report = response.jsonBody as unknown as Report;
@@ -83,6 +85,18 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
     expect(appliance.counters.deleteCallsByVm).toEqual({});
   });
 
+  it('echoes ids outside the configured targets escaped and cut, never raw', async () => {
+    const hostile = `vm-\u001b[2J${'x'.repeat(30_000)}`;
+    const response = await call(postCleanup(JSON.stringify({ vmIds: [hostile] })));
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.detail).not.toContain('\u001b');
+    expect(response.jsonBody.notConfigured).toEqual([expect.stringMatching(/^vm-\\x1b\[2Jx+…$/)]);
+    const text = JSON.stringify(response.jsonBody);
+    expect(response.jsonBody.detail).toContain('"vm-\\x1b[2Jxxx');
+    expect(response.jsonBody.detail).toContain('…"');
+    expect(text.length).toBeLessThan(1_000);
+  });
+
   it.each([
     ['malformed JSON', '{"vmIds": [', /not valid JSON/],
     ['an unknown field', '{"vmIds":["vm-001"],"force":true}', /unknown field\(s\): force/],
@@ -116,7 +130,7 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
   });
 
   it('answers 409 with the running runId while a run is in progress', async () => {
-    const first = call(postCleanup(JSON.stringify({ vmIds: ['vm-slow'], waitSeconds: 1.5 })));
+    const first = call(postCleanup(JSON.stringify({ vmIds: ['vm-slow'], waitSeconds: 3 })));
     await new Promise((r) => setTimeout(r, 300));
     const second = await call(postCleanup(JSON.stringify({ vmIds: ['vm-001'] })));
     expect(second.status).toBe(409);
@@ -147,6 +161,7 @@ describe('getSnapshotCleanupSession (GET /api/cleanup/sessions/{id})', () => {
     restoreEnv = setEnv(settingsFor(appliance, ['vm-001']));
   });
   afterAll(async () => {
+    closeSessionLookupClient();
     restoreEnv();
     await appliance.close();
   });
@@ -157,9 +172,12 @@ describe('getSnapshotCleanupSession (GET /api/cleanup/sessions/{id})', () => {
       invocation('getSnapshotCleanupSession').context,
     );
 
-  it('answers 400 for a session id with characters outside [A-Za-z0-9-]', async () => {
-    const response = await get('../../etc/passwd');
+  it('answers 400 for a session id with characters outside [A-Za-z0-9-], echoing it escaped', async () => {
+    const response = await get('../../etc/passwd\u001b[0m');
     expect(response.status).toBe(400);
+    const detail = (response.jsonBody as { detail: string }).detail;
+    expect(detail).toContain('"../../etc/passwd\\x1b[0m"');
+    expect(detail).not.toContain('\u001b');
   });
 
   it('answers 404 for a session the appliance does not know', async () => {
