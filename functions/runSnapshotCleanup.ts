@@ -62,7 +62,7 @@ export async function runSnapshotCleanup(
       config,
       vmIds: body.vmIds,
       dryRun: body.dryRun,
-      ...retention,
+      retention,
       deadline: arrivedAt + body.waitSeconds * 1000,
       submitMarginMs: submitMarginFor(body.waitSeconds * 1000),
       statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,

@@ -46,7 +46,7 @@ export function cleanupResponse(report: Report, requestUrl: string): JsonRespons
   if (report.failure) return failureProblem(report.failure, report);
   const stillRunning = report.results.find((r) => r.outcome === 'TimedOut' && r.statusUrl);
   const unfinished = report.results.some(
-    (r) => r.outcome === 'TimedOut' || (r.outcome === 'Skipped' && r.error === 'deadline'),
+    (r) => r.outcome === 'TimedOut' || (r.outcome === 'Skipped' && r.skipReason === 'deadline'),
   );
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (stillRunning?.statusUrl) headers.location = new URL(stillRunning.statusUrl, requestUrl).toString();
