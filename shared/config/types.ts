@@ -26,10 +26,6 @@ export interface CleanupConfig {
   maxRunningSessions?: number;
   /** CLEANUP_DRY_RUN: true/false/1/0/yes/no (any case), default false. */
   dryRun: boolean;
-  /** CLEANUP_MIN_AGE, optional: only manual snapshots at least this old are deleted. */
-  minAgeMs?: number;
-  /** CLEANUP_KEEP_LATEST, optional: the newest manual snapshots of each VM that are kept. */
-  keepLatest?: number;
   /** CLEANUP_BATCH: v8.1 batch delete, same words as CLEANUP_DRY_RUN, default false. */
   batch: boolean;
   /** CLEANUP_MIN_AGE: a manual snapshot younger than this is kept (retention; unset = no age rule). */
