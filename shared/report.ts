@@ -100,6 +100,8 @@ export interface Report {
   totals: Totals;
   results: VmResult[];
   failure?: RunFailure;
+  /** Set when this run finished an interrupted one (same runId): how far that one had come. */
+  resumedFrom?: { runId: string; settledBefore: number; interruptedAt?: string };
 }
 
 const OUTCOME_TOTAL: Record<Outcome, keyof Omit<Totals, 'targets'>> = {

@@ -6,7 +6,7 @@ import type { DeletionSessionListing, VeeamClient } from '../veeam/types';
 import { createApplianceBreaker, isBrokenCircuit } from './breaker';
 import { asError, failed, neverReachedAppliance } from './outcomes';
 import { ResultBook } from './results';
-import type { CleanupLogger, CleanupProgress } from './types';
+import type { CleanupLogger, CleanupProgress, RunJournal } from './types';
 
 export interface RunContextOptions {
   client: VeeamClient;
@@ -26,6 +26,9 @@ export interface RunContextOptions {
   breakerThreshold?: number;
   statusUrl?: (sessionId: string) => string;
   onProgress?: (progress: CleanupProgress) => void;
+  journal?: RunJournal;
+  /** Stops the run (a journal write failed). */
+  stop: (reason: Error) => void;
 }
 
 /**
@@ -51,6 +54,10 @@ export class RunContext {
   private readonly submitBy?: number;
   private readonly onProgress?: (progress: CleanupProgress) => void;
   private tripped = false;
+  private readonly journal?: RunJournal;
+  private readonly stop: (reason: Error) => void;
+  private readonly journalWrites: Promise<void>[] = [];
+  private halted = false;
   /** v8.1: the deletion sessions that existed when the run started (running, or within the look-back). */
   runningSessions?: DeletionSessionListing;
 
@@ -66,6 +73,8 @@ export class RunContext {
     this.statusUrl = options.statusUrl;
     this.book = options.book;
     this.onProgress = options.onProgress;
+    this.journal = options.journal;
+    this.stop = options.stop;
     this.submitSlot = pLimit(options.concurrency);
     const running = options.maxRunningSessions ? pLimit(options.maxRunningSessions) : undefined;
     this.runningSlot = running ? (work) => running(work) : (work) => work();
@@ -95,17 +104,47 @@ export class RunContext {
   /** Why targets that were never submitted are skipped. */
   stopReason(): SkipReason {
     if (this.tripped) return 'appliance unavailable';
-    if (this.callerSignal?.aborted) return 'aborted';
+    if (this.interrupted) return 'aborted';
     return 'deadline';
   }
 
   /** True when the caller interrupted the run (as opposed to its deadline). */
   get interrupted(): boolean {
-    return this.callerSignal?.aborted === true;
+    return this.halted || this.callerSignal?.aborted === true;
   }
 
-  settle(result: VmResult): void {
+  /**
+   * Records a step in the journal and waits for it. A failed write stops the run (another writer took
+   * it over, or storage is gone) and rejects, so the delete it guards is not sent.
+   */
+  async record(write: (journal: RunJournal) => Promise<void>): Promise<void> {
+    if (!this.journal) return;
+    try {
+      await write(this.journal);
+    } catch (error) {
+      this.log.error(`The run ledger could not be written; stopping the run: ${asError(error).message}`);
+      this.halted = true;
+      this.stop(asError(error));
+      throw error;
+    }
+  }
+
+  /** Waits for every settled result to be in the journal. */
+  async flushJournal(): Promise<void> {
+    await Promise.allSettled(this.journalWrites);
+  }
+
+  /**
+   * Settles a target (the first settlement wins). After an interruption, results that only say "unknown"
+   * (TimedOut, a delete cut off in flight) are not journaled: the target stays submitted or submitting in the
+   * ledger, so the run that resumes it looks for its session instead of trusting this one's guess.
+   */
+  settle(result: VmResult, journaled = true): void {
     if (this.book.settle(result)) {
+      const unknown = this.interrupted && (result.outcome === 'TimedOut' || !journaled);
+      if (this.journal && !unknown) {
+        this.journalWrites.push(this.record((j) => j.settled(result)).catch(() => {}));
+      }
       this.onProgress?.({
         vmId: result.vmId,
         phase: 'settled',
@@ -136,13 +175,16 @@ export class RunContext {
     if (this.signal.aborted) {
       if (attempts === 0) return;
       const why = this.interrupted ? 'the run was interrupted' : 'the deadline passed';
-      this.settle({
-        vmId,
-        outcome: 'Failed',
-        attempts,
-        durationMs: this.now() - startedAt,
-        error: `${why} while the delete was in flight; unknown whether it was accepted`,
-      });
+      this.settle(
+        {
+          vmId,
+          outcome: 'Failed',
+          attempts,
+          durationMs: this.now() - startedAt,
+          error: `${why} while the delete was in flight; unknown whether it was accepted`,
+        },
+        !this.interrupted,
+      );
       return;
     }
     if (neverReachedAppliance(error)) {

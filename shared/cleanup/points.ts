@@ -5,7 +5,7 @@ import { followSession } from './follow';
 import { asError, attemptsOf, logOf, neverReachedAppliance } from './outcomes';
 import { planRetention, plannedSnapshot, type RetentionPlan } from './plan';
 import type { RetentionRule } from './retention';
-import { followRunning } from './submit';
+import { followRunning, recordSubmitting } from './submit';
 import { isBrokenCircuit } from './breaker';
 
 /** What became of one due snapshot. */
@@ -44,9 +44,18 @@ export async function cleanByRetention(
   });
   if (!plan) return;
   const due = plan.decisions.filter((d) => d.action === 'delete');
-  const outcomes = await Promise.all(due.map((d) => deletePoint(run, vmId, plannedSnapshot(plan, d))));
-  if (due.length > 0 && outcomes.every((o) => o === undefined)) return; // nothing sent: the stop reason
-  run.settle(retentionResult(plan, outcomes, run.now() - startedAt, run.statusUrl));
+  // A VM's points are submitted one after the other (each recorded before it is sent), and their sessions
+  // are followed side by side.
+  const sessionIds: string[] = [];
+  const outcomes: Array<Promise<PointOutcome | undefined>> = [];
+  for (const decision of due) {
+    const point = deletePoint(run, vmId, plannedSnapshot(plan, decision), sessionIds);
+    outcomes.push(point.outcome);
+    if (!(await point.sent)) break;
+  }
+  const settled = await Promise.all(outcomes);
+  if (due.length > 0 && settled.every((o) => o === undefined)) return; // nothing sent: the stop reason
+  run.settle(retentionResult(plan, settled, run.now() - startedAt, run.statusUrl));
 }
 
 /** The dry run of retention: the plan alone, nothing sent. */
@@ -76,15 +85,22 @@ export async function planOnly(
   });
 }
 
-/** Deletes one restore point and follows its session; undefined when it was never sent. */
+/**
+ * Deletes one restore point and follows its session. `sent` resolves once the DELETE was answered (false
+ * when it was never sent); `outcome` when its session ended (undefined when never sent). The running-session
+ * slot is held from before the DELETE until the session ended.
+ */
 function deletePoint(
   run: RunContext,
   vmId: string,
   planned: SnapshotInfo,
-): Promise<PointOutcome | undefined> {
-  return run.runningSlot(async () => {
-    const sent = await run.submitSlot(async () => {
-      if (!run.canSubmit()) return undefined;
+  sessionIds: string[],
+): { sent: Promise<boolean>; outcome: Promise<PointOutcome | undefined> } {
+  let markSent: (sent: boolean) => void = () => {};
+  const sent = new Promise<boolean>((resolve) => (markSent = resolve));
+  const outcome = run.runningSlot(async () => {
+    const answer = await run.submitSlot(async () => {
+      if (!run.canSubmit() || !(await recordSubmitting(run, [vmId]))) return undefined;
       run.submitted(vmId);
       try {
         const submission = await run.guarded(() =>
@@ -93,15 +109,21 @@ function deletePoint(
             knownSessionIds: run.knownSessionIds,
           }),
         );
+        if (submission.kind === 'session') {
+          sessionIds.push(submission.session.id);
+          await run.record((j) => j.submitted(vmId, [...sessionIds])).catch(() => {});
+        }
         return { submission };
       } catch (error) {
         return { error };
       }
     });
-    if (!sent) return undefined;
-    if ('error' in sent) return failedPoint(run, planned, sent.error);
-    return settlePoint(run, planned, sent.submission);
+    markSent(answer !== undefined);
+    if (!answer) return undefined;
+    if ('error' in answer) return failedPoint(run, planned, answer.error);
+    return settlePoint(run, planned, answer.submission);
   });
+  return { sent, outcome: outcome.finally(() => markSent(false)) };
 }
 
 async function settlePoint(

@@ -9,6 +9,7 @@ import type { VeeamClient } from '../veeam/types';
 import { RunContext } from './context';
 import { asError, describeConnectFailure, skipped } from './outcomes';
 import { retentionRuleOf } from './plan';
+import { resumeTargets } from './resume';
 import { cleanByRetention, planOnly } from './points';
 import { assembleReport, ResultBook } from './results';
 import { deleteInBatches, deleteVm } from './submit';
@@ -30,6 +31,8 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
   const targetIds = options.vmIds ? [...options.vmIds] : config.targets.ids;
   const invalid = options.vmIds ? [] : config.targets.invalid;
   const book = new ResultBook([...targetIds, ...invalid.map((i) => i.id)]);
+  // What an interrupted run already finished keeps its result and is not journaled again.
+  for (const result of options.resume?.settled ?? []) book.settle(result);
 
   const base = {
     runId: options.runId ?? randomUUID(),
@@ -38,6 +41,15 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
     dryRun,
     startedAt: new Date(startedAtMs).toISOString(),
     duplicatesRemoved: options.vmIds ? 0 : config.targets.duplicatesRemoved,
+    ...(options.resume
+      ? {
+          resumedFrom: {
+            runId: options.resume.runId,
+            settledBefore: options.resume.settled.length,
+            ...(options.resume.interruptedAt ? { interruptedAt: options.resume.interruptedAt } : {}),
+          },
+        }
+      : {}),
   };
   const finish = (fill: SkipReason, failure?: Report['failure']): Report => {
     const results = book.close((vmId) => skipped(vmId, fill));
@@ -73,13 +85,16 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
       breakerThreshold: options.breakerThreshold,
       statusUrl: options.statusUrl,
       onProgress: options.onProgress,
+      journal: options.journal,
+      stop: (reason) => stop.abort(reason),
     });
 
   for (const bad of invalid) {
     book.settle({ vmId: bad.id, outcome: 'InvalidId', attempts: 0, durationMs: 0, error: bad.reason });
   }
-  // Only invalid ids (all settled already): nothing to send, so no login either.
-  if (targetIds.length === 0) {
+  const open = targetIds.filter((vmId) => !book.isSettled(vmId));
+  // Only invalid ids or targets settled by the interrupted run: nothing to send, so no login either.
+  if (open.length === 0) {
     if (hardStop !== undefined) clock.clearTimer(hardStop);
     return finish('deadline');
   }
@@ -132,6 +147,11 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
     }
 
     const context = run(client);
+    try {
+      await context.record((j) => j.planned(open));
+    } catch {
+      return finish(context.stopReason());
+    }
     if (!dryRun && base.apiVersion === 'v8.1') {
       try {
         context.runningSessions = await client.listDeletionSessions({
@@ -148,14 +168,21 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
       }
     }
 
-    const each = (work: (vmId: string) => Promise<void>) => Promise.all(targetIds.map(work));
+    const resumed = options.resume
+      ? await resumeTargets(context, options.resume, base.apiVersion)
+      : { handled: new Set<string>(), following: Promise.resolve() };
+    const fresh = open.filter((vmId) => !resumed.handled.has(vmId));
+    const each = (work: (vmId: string) => Promise<void>) => Promise.all(fresh.map(work));
     if (retention && dryRun) await each((vmId) => planOnly(context, vmId, retention, startedAtMs));
     else if (retention) await each((vmId) => cleanByRetention(context, vmId, retention, startedAtMs));
     else if (dryRun) await each((vmId) => planBulk(context, vmId));
     else if (config.batch && base.apiVersion === 'v8.1') {
-      await deleteInBatches(context, targetIds, options.batchSize ?? 100);
+      await deleteInBatches(context, fresh, options.batchSize ?? 100);
     } else await each((vmId) => deleteVm(context, vmId));
-    return finish(context.stopReason());
+    await resumed.following;
+    const report = finish(context.stopReason());
+    await context.flushJournal();
+    return report;
   } finally {
     if (hardStop !== undefined) clock.clearTimer(hardStop);
     // Logging out is one more request; after the hard stop none may start, and the token simply expires.

@@ -27,6 +27,7 @@ async function submitVm(run: RunContext, vmId: string): Promise<Following | unde
   if (!run.canSubmit()) return undefined;
   const startedAt = run.now();
   run.submitted(vmId);
+  if (!(await recordSubmitting(run, [vmId]))) return undefined;
   try {
     const submission = await run.guarded(() =>
       run.client.deleteSnapshots(vmId, { abortSignal: run.signal, knownSessionIds: run.knownSessionIds }),
@@ -55,10 +56,22 @@ function settleSubmission(
     }
     return undefined;
   }
+  const sessionIds = [submission.session.id];
+  for (const vmId of vmIds) void run.record((j) => j.submitted(vmId, sessionIds)).catch(() => {});
   const start: FollowStart = { session: submission.session, attempts: submission.attempts, startedAt };
   return {
     done: vmIds.length === 1 ? followAndSettle(run, vmIds[0], start) : followBatch(run, vmIds, start),
   };
+}
+
+/** Writes "submitting" before the delete goes out; false when the journal failed and the run stopped. */
+export async function recordSubmitting(run: RunContext, vmIds: readonly string[]): Promise<boolean> {
+  try {
+    await Promise.all(vmIds.map((vmId) => run.record((j) => j.submitting(vmId))));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -103,6 +116,7 @@ async function submitBatch(run: RunContext, chunk: readonly string[]): Promise<F
   if (!run.canSubmit()) return undefined;
   const startedAt = run.now();
   for (const vmId of chunk) run.submitted(vmId);
+  if (!(await recordSubmitting(run, chunk))) return undefined;
   try {
     const submission = await run.guarded(() =>
       run.client.deleteSnapshotsBatch(chunk, {

@@ -24,6 +24,31 @@ export interface RetentionOverride {
   keepLatest?: number;
 }
 
+/**
+ * Where the engine records each target's progress (the run ledger), so that an interrupted run can be
+ * resumed without a second delete. A failed write stops the run: it would no longer know what it sent.
+ */
+export interface RunJournal {
+  planned(vmIds: readonly string[]): Promise<void>;
+  /** Awaited before the delete request goes out. */
+  submitting(vmId: string): Promise<void>;
+  /** Every session id the appliance gave for this target so far. */
+  submitted(vmId: string, sessionIds: readonly string[]): Promise<void>;
+  settled(result: VmResult): Promise<void>;
+}
+
+/** What an interrupted run left behind, target by target. */
+export interface ResumeState {
+  runId: string;
+  interruptedAt?: string;
+  /** Left alone: they keep their result. */
+  settled: readonly VmResult[];
+  /** Their sessions are followed; they are never re-sent. */
+  submitted: ReadonlyArray<{ vmId: string; sessionIds: readonly string[] }>;
+  /** The run stopped while the delete was on its way: looked for before anything is sent. */
+  submitting: ReadonlyArray<{ vmId: string; sinceMs: number }>;
+}
+
 export interface RunCleanupOptions {
   config: CleanupConfig;
   trigger: Trigger;
@@ -46,6 +71,10 @@ export interface RunCleanupOptions {
   abortSignal?: AbortSignal;
   /** default: the system clock */
   clock?: Clock;
+  /** Records progress for resume (default: none). */
+  journal?: RunJournal;
+  /** Finishes an interrupted run (same runId) instead of starting afresh. */
+  resume?: ResumeState;
   /** Where per-request dependencies and exceptions go (default: nowhere). */
   telemetry?: Telemetry;
   /** Client tuning for tests and the benchmark; connection settings always come from `config`. */
