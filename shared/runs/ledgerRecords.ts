@@ -11,6 +11,10 @@ const snapshot = z.object({
   pointInTime: z.string(),
   vmName: z.string().optional(),
   regionName: z.string().optional(),
+  action: z.enum(['deleted', 'kept', 'immutable', 'locked', 'failed', 'wouldDelete', 'gone']).optional(),
+  reason: z.string().optional(),
+  sessionId: z.string().optional(),
+  error: z.string().optional(),
 });
 const outcome = z.enum(['Succeeded', 'Warning', 'Failed', 'TimedOut', 'Skipped', 'InvalidId', 'WouldDelete']);
 
@@ -22,9 +26,14 @@ export const vmResultSchema = z.object({
   attempts: z.number(),
   durationMs: z.number(),
   error: z.string().optional(),
+  skipReason: z.enum(['deadline', 'aborted', 'appliance unavailable', 'retention needs API v8.1']).optional(),
+  note: z.string().optional(),
   log: z.array(logEntry).optional(),
   snapshots: z.array(snapshot).optional(),
   statusUrl: z.string().optional(),
+  deletedSnapshots: z.number().optional(),
+  keptSnapshots: z.number().optional(),
+  lockedSnapshots: z.number().optional(),
 });
 
 const totals = z.object({
@@ -51,6 +60,9 @@ export const reportSchema = z.object({
   totals,
   results: z.array(vmResultSchema),
   failure: failure.optional(),
+  resumedFrom: z
+    .object({ runId: z.string(), settledBefore: z.number(), interruptedAt: z.string().optional() })
+    .optional(),
 });
 
 type Exact<Schema, Type> = [Schema] extends [Type] ? ([Type] extends [Schema] ? true : false) : false;

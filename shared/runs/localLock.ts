@@ -1,6 +1,7 @@
 /**
- * One cleanup at a time per instance: a second admin request while a run is in progress gets 409 with the
- * running runId instead of racing the first run over the same VMs.
+ * One cleanup at a time in this process, for runs without storage (the CLI, local runs, tests): a second start
+ * while a run is in progress gets the running runId instead of racing the first run over the same VMs. With
+ * storage configured the blob lease does this across instances.
  */
 let current: string | undefined;
 
