@@ -7,7 +7,8 @@ import { acquireRunLease, LeaseHeldError, parseLeaseDuration } from '../runs/lea
 import { Ledger, parseResumeWindow, type RunLedger, type TargetsByState } from '../runs/ledger';
 import { tryAcquireRun } from '../runs/localLock';
 import type { RunRequest } from '../runs/request';
-import { createRunStorage, resolveStorageSettings, type RunStorage } from '../runs/storage';
+import { openRunStorage } from '../runs/openStorage';
+import type { RunStorage } from '../runs/storage';
 import {
   createTelemetryFromEnv,
   operationFromTraceParent,
@@ -82,12 +83,13 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
     }
     const deadline = options.deadlineFor ? options.deadlineFor(config) : options.deadline;
     log?.info(`Configuration: ${describeProvenance(config)}`);
-    const storage = options.storage === undefined ? await openStorage(env) : (options.storage ?? undefined);
+    const storage = options.storage === undefined ? await openRunStorage(env) : (options.storage ?? undefined);
 
     const execute = async (runId: string, extra: Partial<RunCleanupOptions> = {}) => {
       telemetry = withRunContext(sink, { runId, trigger: options.trigger, ...operation });
       const report = await runCleanup({
         ...options,
+        deadline,
         config,
         trigger: options.trigger,
         telemetry,
@@ -161,11 +163,6 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
   } finally {
     await telemetry.flush(options.flushTimeoutMs ?? 5_000);
   }
-}
-
-async function openStorage(env: Record<string, string | undefined>): Promise<RunStorage | undefined> {
-  const settings = resolveStorageSettings({ env });
-  return settings ? createRunStorage(settings) : undefined;
 }
 
 /**
