@@ -5,7 +5,10 @@ import type { SimulatorHandle } from '../../dev/simulator';
 import { getSnapshotCleanupSession } from '../../functions/getSnapshotCleanupSession';
 import { runSnapshotCleanup } from '../../functions/runSnapshotCleanup';
 import { closeSessionLookupClient } from '../../shared/admin/sessionLookup';
+import { invalidateSecretCache } from '../../shared/config';
 import type { Report } from '../../shared/report';
+import { startFakeKeyVault, type FakeKeyVault } from '../support/fake-key-vault';
+import { startFakeManagedIdentity, type FakeManagedIdentity } from '../support/fake-managed-identity';
 import { settingsFor, startAppliance, USER, vms } from '../support/engine';
 import { invocation, postCleanup, setEnv } from '../support/functions';
 
@@ -138,5 +141,59 @@ describe('GET /api/cleanup/sessions/{id}: which sessions, and how many logins', 
     } finally {
       restore();
     }
+  });
+});
+
+describe('GET /api/cleanup/sessions/{id} after the appliance password was rotated', () => {
+  const ROTATED = 'CANARY-ROTATED-PASSWORD-9e2b';
+  const applianceUser = { ...USER };
+  let appliance: SimulatorHandle;
+  let vault: FakeKeyVault;
+  let msi: FakeManagedIdentity;
+  let restoreEnv: () => void;
+
+  beforeAll(async () => {
+    appliance = await startAppliance({ vms: vms(1), users: [applianceUser] });
+    msi = await startFakeManagedIdentity({ token: 'msi-token-for-lookups' });
+    vault = await startFakeKeyVault({
+      secrets: {
+        'veeam-url': appliance.url,
+        'veeam-username': USER.username,
+        'veeam-password': USER.password,
+        'veeam-vm-ids': JSON.stringify(['vm-001']),
+      },
+      requireToken: 'msi-token-for-lookups',
+    });
+    restoreEnv = setEnv({
+      KEY_VAULT_URL: vault.url,
+      IDENTITY_ENDPOINT: msi.url,
+      IDENTITY_HEADER: msi.header,
+      VEEAM_URL: undefined,
+      VEEAM_USERNAME: undefined,
+      VEEAM_PASSWORD: undefined,
+      VEEAM_VM_IDS: undefined,
+    });
+    invalidateSecretCache();
+  });
+  afterAll(async () => {
+    closeSessionLookupClient();
+    restoreEnv();
+    invalidateSecretCache();
+    await Promise.all([appliance.close(), vault.close(), msi.close()]);
+  });
+
+  it('drops the client and the cached secrets on a refused login, so the next GET uses the new password', async () => {
+    const unknown = '00000000-0000-0000-0000-000000000000';
+    expect((await get(unknown)).status).toBe(404);
+    applianceUser.password = ROTATED;
+    appliance.expireAccessTokens();
+    appliance.revokeRefreshTokens();
+    vault.setSecret('veeam-password', ROTATED);
+
+    const refused = await get(unknown);
+    expect(refused.status).toBe(502);
+    expect(JSON.stringify(refused.jsonBody)).not.toContain(USER.password);
+    expect((await get(unknown)).status).toBe(404);
+    expect(appliance.counters.tokensIssued.password).toBe(2);
   });
 });
