@@ -1,30 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { startBackgroundRun } from '../shared/admin/backgroundRun';
 import {
   bodyTooLarge,
   checkAllowList,
   checkTightensOnly,
   checkWaitLeavesTimeToSubmit,
+  DEFAULT_WAIT_SECONDS,
   MAX_BODY_BYTES,
   parseCleanupRequest,
-  submitMarginFor,
+  type CleanupRequest,
 } from '../shared/admin/cleanupRequest';
 import { problem } from '../shared/admin/problem';
-import { cleanupResponse, configProblem } from '../shared/admin/responses';
-import { tryAcquireRun } from '../shared/admin/runLock';
-import { executeCleanup } from '../shared/cleanup';
-import { loadConfig } from '../shared/config';
+import { backgroundResponse, cleanupResponse, configProblem } from '../shared/admin/responses';
+import { startRun } from '../shared/cleanup';
+import { submitMarginFor } from '../shared/cleanup/types';
+import { loadConfig, type CleanupConfig } from '../shared/config';
 import { loggerFor } from '../shared/hosting/invocation';
+import { openRunStorage } from '../shared/runs/openStorage';
 
 /**
- * POST /api/cleanup: an admin-started run that answers within the requested wait (200 done, 202 still
- * running, 502 when the appliance could not be used).
+ * POST /api/cleanup: an admin-started run. With storage configured it runs in the background (queue) and
+ * the answer comes within the wait: 200 with the report when done, else 202 with the run's status URL.
+ * Without storage it runs in place within the wait (200 done, 202 still running). 502 when the appliance
+ * could not be used at all.
  */
 export async function runSnapshotCleanup(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  // The wait counts from arrival: reading the body and the Key Vault both come out of it.
+  // The wait counts from arrival: reading the body, the Key Vault and the storage all come out of it.
   const arrivedAt = Date.now();
   if (request.method !== 'POST')
     return problem(405, `${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
@@ -32,47 +37,59 @@ export async function runSnapshotCleanup(
   const parsed = parseCleanupRequest(await request.text(), request.headers.get('content-type'));
   if ('problem' in parsed) return parsed.problem;
   const body = parsed.request;
-  const tooShort = checkWaitLeavesTimeToSubmit(body.waitSeconds);
-  if (tooShort) return tooShort;
+  const refuse = (config: CleanupConfig) =>
+    checkAllowList(body.vmIds, config.targets.ids) ?? checkTightensOnly(body, config);
 
-  let config;
   try {
-    config = await loadConfig();
-  } catch (error) {
-    return configProblem(error, context);
-  }
-  const refused = checkAllowList(body.vmIds, config.targets.ids) ?? checkTightensOnly(body, config);
-  if (refused) return refused;
-
-  const runId = randomUUID();
-  const lock = tryAcquireRun(runId);
-  if (!lock.acquired) {
-    return problem(409, 'A cleanup run is already in progress on this instance', {
-      runId: lock.runningRunId,
-    });
-  }
-  const retention = {
-    ...(body.minAgeMs !== undefined ? { minAgeMs: body.minAgeMs } : {}),
-    ...(body.keepLatest !== undefined ? { keepLatest: body.keepLatest } : {}),
-  };
-  try {
-    const report = await executeCleanup({
+    const storage = await openRunStorage(process.env);
+    if (storage) {
+      const refused = refuse(await loadConfig());
+      if (refused) return refused;
+      const runId = randomUUID();
+      const waitMs = (body.waitSeconds ?? DEFAULT_WAIT_SECONDS.background) * 1000;
+      const run = await startBackgroundRun({
+        storage,
+        runId,
+        request: runRequestOf(body),
+        waitMs: Math.max(0, arrivedAt + waitMs - Date.now()),
+      });
+      return run.report ? cleanupResponse(run.report, request.url) : backgroundResponse(run, request.url);
+    }
+    const waitSeconds = body.waitSeconds ?? DEFAULT_WAIT_SECONDS.inPlace;
+    const tooShort = checkWaitLeavesTimeToSubmit(waitSeconds);
+    if (tooShort) return tooShort;
+    const started = await startRun({
       trigger: 'http',
-      runId,
-      config,
+      storage: null,
+      check: refuse,
       vmIds: body.vmIds,
       dryRun: body.dryRun,
-      retention,
-      deadline: arrivedAt + body.waitSeconds * 1000,
-      submitMarginMs: submitMarginFor(body.waitSeconds * 1000),
+      retention: { minAgeMs: body.minAgeMs, keepLatest: body.keepLatest },
+      deadline: arrivedAt + waitSeconds * 1000,
+      submitMarginMs: submitMarginFor(waitSeconds * 1000),
       statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
       traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),
     });
-    return cleanupResponse(report, request.url);
-  } finally {
-    lock.release();
+    if (started.status === 'refused') return started.refusal as HttpResponseInit;
+    if (started.status === 'busy') {
+      return problem(409, 'A cleanup run is already in progress', { runId: started.holderRunId });
+    }
+    if (started.status === 'closed') return problem(409, `Run ${started.runId} is closed`);
+    return cleanupResponse(started.report, request.url);
+  } catch (error) {
+    return configProblem(error, context);
   }
+}
+
+/** The body's fields as a run request is recorded and queued (minAge in seconds). */
+function runRequestOf(body: CleanupRequest) {
+  return {
+    ...(body.vmIds ? { vmIds: body.vmIds } : {}),
+    ...(body.dryRun !== undefined ? { dryRun: body.dryRun } : {}),
+    ...(body.minAgeMs !== undefined ? { minAge: String(body.minAgeMs / 1000) } : {}),
+    ...(body.keepLatest !== undefined ? { keepLatest: body.keepLatest } : {}),
+  };
 }
 
 app.http('runSnapshotCleanup', {

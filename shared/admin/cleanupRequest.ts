@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_SUBMIT_WINDOW_MS, submitMarginFor } from '../cleanup/types';
 import type { CleanupConfig } from '../config';
 import { parseDuration } from '../config/durations';
 import { displayId } from '../displayId';
@@ -7,16 +8,17 @@ import { problem, type ProblemResponse } from './problem';
 
 /** Azure's load balancer cuts HTTP answers at 230 s; 220 leaves room to write the report. */
 export const MAX_WAIT_SECONDS = 220;
-export const DEFAULT_WAIT_SECONDS = 200;
+/** The wait when the body names none: a run in place uses most of the HTTP answer's time; a background
+ * run answers soon (202) and goes on in the queue-triggered function. */
+export const DEFAULT_WAIT_SECONDS = { inPlace: 200, background: 25 } as const;
 export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_VM_IDS = 5000;
-/** Less than this left for submitting after the submit margin, and a run could send nothing. */
-const MIN_SUBMIT_WINDOW_MS = 1_000;
 
 export interface CleanupRequest {
   vmIds?: string[];
   dryRun?: boolean;
-  waitSeconds: number;
+  /** Seconds to wait for the run before answering; absent: DEFAULT_WAIT_SECONDS for the mode. */
+  waitSeconds?: number;
   /** Body field `minAge`, in ms: only snapshots at least this old may be deleted. */
   minAgeMs?: number;
   /** Body field `keepLatest`: the newest manual snapshots of each VM that stay. */
@@ -51,7 +53,7 @@ const minAge = z.unknown().transform((raw, ctx) => {
 const bodySchema = z.strictObject({
   vmIds: z.array(z.string()).min(1).max(MAX_VM_IDS).optional(),
   dryRun: z.boolean().optional(),
-  waitSeconds: z.number().positive().max(MAX_WAIT_SECONDS).optional(),
+  waitSeconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional(),
   minAge: minAge.optional(),
   keepLatest: z.int().min(0).optional(),
 });
@@ -101,7 +103,7 @@ export function parseCleanupRequest(
   contentType: string | null,
 ): { request: CleanupRequest } | { problem: ProblemResponse } {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) return { problem: bodyTooLarge() };
-  if (text.trim() === '') return { request: { waitSeconds: DEFAULT_WAIT_SECONDS } };
+  if (text.trim() === '') return { request: {} };
   if (!isJsonMediaType(contentType)) {
     return {
       problem: problem(
@@ -129,16 +131,11 @@ export function parseCleanupRequest(
     request: {
       ...(vmIds ? { vmIds: [...new Set(vmIds)] } : {}),
       ...(dryRun !== undefined ? { dryRun } : {}),
-      waitSeconds: waitSeconds ?? DEFAULT_WAIT_SECONDS,
+      ...(waitSeconds !== undefined ? { waitSeconds } : {}),
       ...(minAgeMs !== undefined ? { minAgeMs } : {}),
       ...(keepLatest !== undefined ? { keepLatest } : {}),
     },
   };
-}
-
-/** The submit margin a run that waits `waitMs` keeps free before its deadline (passed to the engine as is). */
-export function submitMarginFor(waitMs: number): number {
-  return Math.min(60_000, Math.max(1_000, waitMs * 0.1));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors';
+import type { RunView } from '../runs/ledger';
 import type { Report, RunFailure } from '../report';
 import type { InvocationLike } from '../hosting/invocation';
 import { problem, type ProblemResponse } from './problem';
@@ -51,6 +52,16 @@ export function cleanupResponse(report: Report, requestUrl: string): JsonRespons
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (stillRunning?.statusUrl) headers.location = new URL(stillRunning.statusUrl, requestUrl).toString();
   return { status: unfinished ? 202 : 200, headers, jsonBody: report };
+}
+
+/** A background run still going after the wait: 202 with where to follow it. */
+export function backgroundResponse(run: RunView, requestUrl: string): JsonResponse {
+  const location = new URL(`/api/cleanup/runs/${run.runId}`, requestUrl).toString();
+  return {
+    status: 202,
+    headers: { 'content-type': 'application/json', location },
+    jsonBody: { runId: run.runId, status: run.status, progress: run.progress },
+  };
 }
 
 /** A configuration problem is the operator's to fix: 500, naming the setting and never its value. */

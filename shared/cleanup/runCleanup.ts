@@ -13,7 +13,7 @@ import { resumeTargets } from './resume';
 import { cleanByRetention, planOnly } from './points';
 import { assembleReport, ResultBook } from './results';
 import { deleteInBatches, deleteVm } from './submit';
-import { defaultSubmitMarginMs, SILENT_LOGGER, windDownAllowanceMs, type RunCleanupOptions } from './types';
+import { submitMarginFor, SILENT_LOGGER, windDownAllowanceMs, type RunCleanupOptions } from './types';
 
 /**
  * One cleanup run, start to finish: log in once, list the deletion sessions already running, execute the
@@ -78,7 +78,7 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
       signal,
       callerSignal: options.abortSignal,
       deadline: options.deadline,
-      submitMarginMs: options.submitMarginMs ?? defaultSubmitMarginMs(window),
+      submitMarginMs: options.submitMarginMs ?? submitMarginFor(window),
       concurrency: config.concurrency,
       maxRunningSessions: config.maxRunningSessions,
       maxSessionWaitMs: config.maxSessionWaitMs,

@@ -60,7 +60,9 @@ export type StartRunResult =
   /** Another run holds the lease (or the in-process lock); nothing was attempted. */
   | { status: 'busy'; holderRunId: string }
   /** `check` refused the configuration; nothing was attempted. */
-  | { status: 'refused'; refusal: unknown };
+  | { status: 'refused'; refusal: unknown }
+  /** The background run named by `runId` was already finished (a redelivered message) or closed for good. */
+  | { status: 'closed'; runId: string; report?: Report };
 
 /**
  * The one entry of every trigger (timer, HTTP, queue, CLI, demo, benchmark): configuration → lease → ledger
@@ -83,7 +85,8 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
     }
     const deadline = options.deadlineFor ? options.deadlineFor(config) : options.deadline;
     log?.info(`Configuration: ${describeProvenance(config)}`);
-    const storage = options.storage === undefined ? await openRunStorage(env) : (options.storage ?? undefined);
+    const storage =
+      options.storage === undefined ? await openRunStorage(env) : (options.storage ?? undefined);
 
     const execute = async (runId: string, extra: Partial<RunCleanupOptions> = {}) => {
       telemetry = withRunContext(sink, { runId, trigger: options.trigger, ...operation });
@@ -139,6 +142,10 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
         log?.warn(`Run ${closed} was older than CLEANUP_RESUME_WINDOW and was closed as interrupted`);
       }
       const { run, resume, request } = opened;
+      if (opened.finished) {
+        const view = await ledger.getRun(run.runId);
+        return { status: 'closed', runId: run.runId, ...(view?.report ? { report: view.report } : {}) };
+      }
       if (resume)
         log?.warn(`Resuming run ${run.runId}, interrupted at ${resume.interruptedAt ?? 'an unknown time'}`);
       const abortSignal = options.abortSignal
@@ -175,10 +182,17 @@ async function openLedger(
   startId: string,
   windowMs: number,
   now: number,
-): Promise<{ run: RunLedger; resume?: ResumeState; request?: RunRequest; closed: string[] }> {
+): Promise<{
+  run: RunLedger;
+  resume?: ResumeState;
+  request?: RunRequest;
+  closed: string[];
+  finished?: boolean;
+}> {
   const closed = (await ledger.closeStale({ windowMs, now })).map((c) => c.runId);
   if (options.runId) {
     const { ledger: run, request } = await ledger.openRun(options.runId);
+    if (run.run.status === 'completed' || run.run.closedAt) return { run, closed, finished: true };
     const targets = run.targetsByState();
     const started = Object.values(targets).some((list) => list.length > 0);
     if (run.run.status !== 'running' || started) await run.resume();

@@ -94,9 +94,20 @@ export interface RunCleanupOptions {
 
 export const SILENT_LOGGER: CleanupLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** The submit margin when none is given: 10 % of the time to the deadline, between 1 s and 60 s. */
-export function defaultSubmitMarginMs(windowMs: number): number {
+/** A run whose submit window is this short or shorter could not submit anything worth the login. */
+export const MIN_SUBMIT_WINDOW_MS = 1_000;
+
+/**
+ * The time a run keeps free before its deadline, in which it submits nothing: 10 % of the time to the
+ * deadline, between 1 s and 60 s. Entry points use it to refuse windows too short to use.
+ */
+export function submitMarginFor(windowMs: number): number {
   return Math.min(60_000, Math.max(1_000, windowMs * 0.1));
+}
+
+/** How long a run with `windowMs` until its deadline can go on submitting deletions. */
+export function submitWindowMs(windowMs: number): number {
+  return windowMs - submitMarginFor(windowMs);
 }
 
 /** How long after the deadline the wind-down may take: 5 % of the run's window, at most 2 s. */

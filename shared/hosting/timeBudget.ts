@@ -1,26 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MIN_SUBMIT_WINDOW_MS, submitMarginFor, submitWindowMs } from '../cleanup/types';
 import { ConfigError } from '../errors';
 
 /** Consumption plan default (the plan host.json assumes). */
 const FALLBACK_FUNCTION_TIMEOUT_MS = 10 * 60_000;
 /** The app setting that overrides host.json's functionTimeout (the host reads AzureFunctionsJobHost__<path>). */
 export const FUNCTION_TIMEOUT_SETTING = 'AzureFunctionsJobHost__functionTimeout';
-/** A run whose submit window is this short or shorter could not submit anything worth the login. */
-export const MIN_SUBMIT_WINDOW_MS = 1_000;
-
-/**
- * The time a run keeps free before its deadline, in which it submits nothing (10 % of the window, 1-60 s).
- * runCleanup applies the same rule; it is here so entry points can refuse windows too short to use.
- */
-export function submitMarginFor(windowMs: number): number {
-  return Math.min(60_000, Math.max(1_000, windowMs * 0.1));
-}
-
-/** How long a run with `windowMs` until its deadline can go on submitting deletions. */
-export function submitWindowMs(windowMs: number): number {
-  return windowMs - submitMarginFor(windowMs);
-}
 
 /** A functionTimeout value ("hh:mm:ss" or "d.hh:mm:ss") in ms; undefined for "-1" (unbounded) or any other text. */
 export function parseFunctionTimeout(raw: unknown): number | undefined {
