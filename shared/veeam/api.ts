@@ -17,6 +17,9 @@ export interface ApiProfile {
   vmPath(vmId: string): string;
   sessionPath(sessionId: string): string;
   sessionLogPath(sessionId: string): string;
+  /** Routes (ids templated) of the session and its log, for telemetry and request counts. */
+  sessionRoute: string;
+  sessionLogRoute: string;
   /** v8.1 only: GET /jobSessions with filters, used to find a delete after an ambiguous failure. */
   sessionsPath?: string;
   /** v8.1 only: restore points of one VM, for a dry run. */
@@ -35,6 +38,8 @@ export const V1: ApiProfile = {
   vmPath: (id) => `/api/v1/virtualMachines/${enc(id)}`,
   sessionPath: (id) => `/api/v1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v1/jobSessions/${enc(id)}/log`,
+  sessionRoute: '/api/v1/jobSessions/{id}',
+  sessionLogRoute: '/api/v1/jobSessions/{id}/log',
   deleteSessionTypes: ['SnapshotDeletion'],
 };
 
@@ -47,6 +52,8 @@ export const V8_1: ApiProfile = {
   vmPath: (id) => `/api/v8.1/virtualMachines/${enc(id)}`,
   sessionPath: (id) => `/api/v8.1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v8.1/jobSessions/${enc(id)}/log`,
+  sessionRoute: '/api/v8.1/jobSessions/{id}',
+  sessionLogRoute: '/api/v8.1/jobSessions/{id}/log',
   sessionsPath: '/api/v8.1/jobSessions',
   restorePointsPath: (id) => `/api/v8.1/restorePoints/virtualMachines?VirtualMachineId=${enc(id)}`,
   deleteSessionTypes: ['ManualSnapshotDeletion', 'SnapshotDeletion'],

@@ -4,6 +4,7 @@
  */
 import { MfaRequiredError, VeeamApiError, VeeamAuthError } from './errors';
 import type { TransportRequest, TransportResponse } from './transport';
+import { parseWire, tokenSchema } from './wire';
 
 export interface AuthOptions {
   username: string;
@@ -51,16 +52,16 @@ export function createAuth(options: AuthOptions): Auth {
       body: new URLSearchParams(form).toString(),
       abortSignal,
     });
-    const body = (response.body ?? {}) as Record<string, unknown>;
-    if (typeof body.access_token !== 'string' || body.access_token === '') {
+    const body = parseWire(tokenSchema, response.body ?? {}, TOKEN_PATH);
+    if (!body.access_token) {
       if (body.mfa_enabled === true) throw new MfaRequiredError();
       throw new VeeamAuthError(response.status, 'the token response has no access_token');
     }
-    const lifetimeMs = Math.max(0, Number(body.expires_in ?? 3600) * 1000);
+    const lifetimeMs = Math.max(0, (body.expires_in ?? 3600) * 1000);
     const issuedAt = now();
     return {
       accessToken: body.access_token,
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+      refreshToken: body.refresh_token,
       expiresAt: issuedAt + lifetimeMs,
       refreshAt: issuedAt + lifetimeMs - Math.min(refreshBeforeMs, lifetimeMs / 2),
     };

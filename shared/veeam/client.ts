@@ -13,23 +13,15 @@ import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
 import type { Clock } from '../clock';
 import { createScheduler } from './scheduler';
-import {
-  createSessionPoller,
-  LOG_ENTRIES_KEPT,
-  restoreSessionPoller,
-  type SessionAdapterDeps,
-} from './session';
+import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
+import { lastEntries, parseSessionLog, type LogItem } from './sessionLog';
 import { createSessionReader } from './sessionReader';
 import { createTransport, type TransportRequest } from './transport';
-import type {
-  CallOptions,
-  DeletionPlan,
-  JobSession,
-  RequestCounts,
-  VeeamClient,
-  VeeamClientOptions,
-} from './types';
+import type { CallOptions, DeletionPlan, RequestCounts, VeeamClient, VeeamClientOptions } from './types';
 import { parseApplianceUrl } from './url';
+import { jobSessionSchema, pageSchema, parseWire, restorePointSchema, vmSchema } from './wire';
+
+const restorePointPageSchema = pageSchema(restorePointSchema);
 
 export const CLIENT_DEFAULTS = {
   apiVersion: 'auto',
@@ -166,8 +158,7 @@ export function createVeeamClient(
     scheduler,
     reader: readerFor(p),
     policy,
-    getLog: async (lp, sessionId, abortSignal) =>
-      (await get(lp.sessionLogPath(sessionId), `${lp.base}/jobSessions/{id}/log`, 'poll', abortSignal)).body,
+    getLog: (lp, sessionId, abortSignal) => readLog(lp, sessionId, abortSignal),
     onWarning: warn,
     now,
   });
@@ -176,18 +167,14 @@ export function createVeeamClient(
     return PROFILES[apiVersion];
   };
 
+  async function readLog(p: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<LogItem[]> {
+    const { body } = await get(p.sessionLogPath(sessionId), p.sessionLogRoute, 'poll', abortSignal);
+    return parseSessionLog(body, p.sessionLogRoute);
+  }
+
   async function getSessionLog(sessionId: string, callOptions: CallOptions = {}): Promise<LogEntry[]> {
     const p = await profile(callOptions);
-    const { body } = await get(
-      p.sessionLogPath(sessionId),
-      `${p.base}/jobSessions/{id}/log`,
-      'poll',
-      callOptions.abortSignal,
-    );
-    const items = ((body ?? {}) as { log?: Array<Record<string, string>> | null }).log ?? [];
-    return items
-      .slice(-LOG_ENTRIES_KEPT)
-      .map((item) => ({ time: item.logTime ?? '', status: item.status ?? '', message: item.message ?? '' }));
+    return lastEntries(await readLog(p, sessionId, callOptions.abortSignal));
   }
 
   return {
@@ -237,19 +224,14 @@ export function createVeeamClient(
         'other',
         callOptions.abortSignal,
       );
-      const vmName = (vm as { name?: string } | undefined)?.name;
+      const vmName = parseWire(vmSchema, vm, `${p.base}/virtualMachines/{id}`).name;
       if (!p.restorePointsPath) return { vmId, vmName };
       return { vmId, vmName, snapshots: await manualSnapshots(p, vmId, callOptions.abortSignal) };
     },
     async getSession(sessionId, callOptions = {}) {
       const p = await profile(callOptions);
-      const { body } = await get(
-        p.sessionPath(sessionId),
-        `${p.base}/jobSessions/{id}`,
-        'poll',
-        callOptions.abortSignal,
-      );
-      return body as JobSession;
+      const { body } = await get(p.sessionPath(sessionId), p.sessionRoute, 'poll', callOptions.abortSignal);
+      return parseWire(jobSessionSchema, body, p.sessionRoute);
     },
     getSessionLog,
     createSessionPoller(session, pollerOptions) {
@@ -283,15 +265,15 @@ export function createVeeamClient(
         'other',
         abortSignal,
       );
-      const page = (body ?? {}) as { results?: Array<Record<string, unknown>>; totalCount?: number };
-      const results = page.results ?? [];
+      const page = parseWire(restorePointPageSchema, body, `${p.base}/restorePoints/virtualMachines`);
+      const results = page.results;
       for (const rp of results) {
         if (rp.backupDestination !== 'ManualSnapshot') continue;
         found.push({
-          id: String(rp.id),
-          pointInTime: String(rp.pointInTime ?? ''),
-          vmName: typeof rp.vmName === 'string' ? rp.vmName : undefined,
-          regionName: typeof rp.regionName === 'string' ? rp.regionName : undefined,
+          id: rp.id,
+          pointInTime: rp.pointInTime ?? '',
+          vmName: rp.vmName,
+          regionName: rp.regionName,
         });
       }
       if (results.length === 0 || offset + results.length >= (page.totalCount ?? 0)) return found;

@@ -7,10 +7,14 @@
  * AmbiguousDeleteError rather than risk a second delete.
  */
 import type { ApiProfile } from './api';
-import { AmbiguousDeleteError, VeeamApiError, VeeamNetworkError } from './errors';
+import { AmbiguousDeleteError, VeeamApiError, VeeamNetworkError, VeeamProtocolError } from './errors';
 import { isCertainlyNotProcessed } from './retry';
+import { mayConcernVm, parseSessionLog } from './sessionLog';
 import type { TransportRequest, TransportResponse } from './transport';
 import type { DeleteSubmission, JobSession } from './types';
+import { jobSessionSchema, pageSchema, parseWire } from './wire';
+
+const sessionPageSchema = pageSchema(jobSessionSchema);
 
 /** Sends an authorised request; `canRetry` gates the retry loop, `onAttempt` counts requests sent. */
 export type GuardedSend = (
@@ -29,7 +33,9 @@ export interface DeleteGuardOptions {
   settleMs?: number;
 }
 
+/** The appliance may have acted on the delete: a 2xx it could not read counts as well. */
 export function isAmbiguousDeleteFailure(error: unknown): boolean {
+  if (error instanceof VeeamProtocolError) return true;
   if (error instanceof VeeamNetworkError) return !error.notSent;
   return error instanceof VeeamApiError && (error.status === 502 || error.status === 504);
 }
@@ -53,7 +59,11 @@ export async function submitDelete(
         onAttempt: () => attempts++,
       });
       if (response.status === 204) return { kind: 'nothingToDelete', attempts };
-      return { kind: 'session', session: response.body as JobSession, attempts };
+      return {
+        kind: 'session',
+        session: parseWire(jobSessionSchema, response.body, request.route),
+        attempts,
+      };
     } catch (error) {
       if (!isAmbiguousDeleteFailure(error)) throw error;
       if (!options.profile.sessionsPath) throw new AmbiguousDeleteError(vmIds[0], error as Error);
@@ -101,7 +111,7 @@ async function findDeleteSession(
     },
     {},
   );
-  const candidates = [...(((body ?? {}) as { results?: JobSession[] }).results ?? [])].sort((a, b) =>
+  const candidates = parseWire(sessionPageSchema, body, profile.sessionsPath!).results.sort((a, b) =>
     String(b.executionStartTime ?? '').localeCompare(String(a.executionStartTime ?? '')),
   );
   for (const session of candidates) {
@@ -110,15 +120,13 @@ async function findDeleteSession(
       {
         method: 'GET',
         path: profile.sessionLogPath(id),
-        route: `${profile.base}/jobSessions/{id}/log`,
+        route: profile.sessionLogRoute,
         kind: 'other',
         abortSignal,
       },
       {},
     );
-    const items = ((log ?? {}) as { log?: Array<{ resourceHashId?: string }> | null }).log ?? [];
-    const named = items.filter((item) => item.resourceHashId);
-    if (named.length === 0 || named.some((item) => item.resourceHashId === vmId)) return session;
+    if (mayConcernVm(parseSessionLog(log, profile.sessionLogRoute), vmId)) return session;
   }
   return undefined;
 }

@@ -21,6 +21,22 @@ export interface JobSession {
   _links?: Record<string, { href: string }>;
 }
 
+/** A VM restore point as v8.1 lists it (GET /restorePoints/virtualMachines); items carry no VM id. */
+export interface RestorePoint {
+  id: string;
+  /** Snapshot | AzureBlob | ManualSnapshot | Unknown; only ManualSnapshot points are cleanup targets. */
+  backupDestination: string;
+  /** ISO date-time of creation, as the appliance sent it (not validated here: the planner decides). */
+  pointInTime?: string;
+  /** ISO date-time until which the point cannot be deleted. */
+  immutableTill?: string;
+  vmName?: string;
+  regionName?: string;
+  type?: string;
+  isCorrupted?: boolean;
+  jobSessionId?: string;
+}
+
 /** Timing of the session poll schedule. Every value has a default tuned by `npm run bench`. */
 export interface PollOptions {
   /** Delay before the first poll of a session. */
