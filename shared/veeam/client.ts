@@ -2,7 +2,6 @@
  * createVeeamClient: wires the transport, retry loop, token lifecycle, API profile, delete guard, shared
  * poll scheduler and session pollers behind the VeeamClient interface.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 import { ConfigError } from '../errors';
 import { detectApiVersion, PROFILES, type ApiProfile } from './api';
@@ -11,7 +10,7 @@ import { submitDelete, type GuardedSend } from './deleteGuard';
 import { VeeamApiError } from './errors';
 import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
-import type { Clock } from '../clock';
+import { systemClock } from '../clock';
 import { createScheduler } from './scheduler';
 import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
 import { lastEntries, parseSessionLog, type LogItem } from './sessionLog';
@@ -30,28 +29,18 @@ export const CLIENT_DEFAULTS = {
   runningPageMinSessions: 4,
 } as const;
 
-/** Test seams; production callers leave them out. */
-export interface VeeamClientInternals {
-  clock?: Clock;
-  retryRuntime?: Partial<RetryRuntime>;
-}
-
-export function createVeeamClient(
-  options: VeeamClientOptions,
-  internals: VeeamClientInternals = {},
-): VeeamClient {
+export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
   const baseUrl = parseApplianceUrl(options.baseUrl, 'baseUrl');
   if (!options.username) throw new ConfigError('username', 'is empty');
   if (!options.password) throw new ConfigError('password', 'is empty');
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
-  const clock = internals.clock;
-  const now = clock ? () => clock.now() : Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const retryOptions = { ...RETRY_DEFAULTS, ...definedOnly(options.retry ?? {}) };
   const runtime: RetryRuntime = {
-    sleep: (ms, signal) => delay(ms, undefined, { signal }),
-    random: Math.random,
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    random: options.random ?? Math.random,
     now,
-    ...internals.retryRuntime,
   };
   const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, other: 0 };
   const warn = (message: string) => options.onWarning?.(message);
@@ -63,7 +52,7 @@ export function createVeeamClient(
     requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
     maxInFlight: options.maxInFlight ?? CLIENT_DEFAULTS.maxInFlight,
     secrets: () => secrets(),
-    now,
+    clock,
     onRequest: (info) => {
       counts[info.kind] += 1;
       options.onRequest?.(info);

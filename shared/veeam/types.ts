@@ -2,6 +2,7 @@
  * The public surface of the Veeam appliance client. The engine, the functions, the CLI and the
  * benchmark depend on these types only; everything else under shared/veeam/ is an implementation detail.
  */
+import type { Clock } from '../clock';
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 
 export type ApiVersionSetting = ApiVersion | 'auto';
@@ -113,6 +114,13 @@ export interface VeeamClientOptions {
   poll?: PollOptions;
   /** After an ambiguous delete failure, wait this long before looking for its session again (default 2 s). */
   deleteCheckSettleMs?: number;
+  /**
+   * The one source of time (default systemClock): request timeouts, retry waits, token refresh, the poll
+   * schedule and deadlines, and the delete guard's settle wait all read it.
+   */
+  clock?: Clock;
+  /** Source of retry jitter in [0, 1) (default Math.random); tests pass a fixed one. */
+  random?: () => number;
   /** Called once per HTTP exchange. */
   onRequest?: (info: RequestInfo) => void;
   /** Called for conditions an admin should see but that don't fail a VM (e.g. a foreign self link). */

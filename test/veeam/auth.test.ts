@@ -1,4 +1,5 @@
 import { MfaRequiredError, VeeamAuthError } from '../../shared/veeam/errors';
+import { createFakeClock } from '../support/fakeClock';
 import { clientFor, closeAll, leakSurface, PASSWORD, simulator, USERNAME } from './helpers';
 
 afterEach(closeAll);
@@ -26,13 +27,18 @@ describe('token lifecycle', () => {
     expect(client.requests.filter((r) => r.status === 401)).toHaveLength(1);
   });
 
-  it('refreshes shortly before expiry without waiting for a 401', async () => {
-    const sim = await simulator({ vms: [VM], accessTokenLifetimeSec: 1 });
-    const client = clientFor(sim, { apiVersion: 'v8.1' });
+  it('refreshes shortly before expiry (on the injected clock) without waiting for a 401', async () => {
+    // A 60 s token is refreshed 30 s before expiry (half its lifetime caps the default 60 s margin).
+    const sim = await simulator({ vms: [VM], accessTokenLifetimeSec: 60 });
+    const clock = createFakeClock(Date.now());
+    const client = clientFor(sim, { apiVersion: 'v8.1', clock });
     await client.connect();
-    await new Promise((r) => setTimeout(r, 600)); // past half of the 1 s lifetime
+    await clock.advance(29_999);
     await client.planDeletion(VM.id);
-    expect(sim.counters.tokensIssued.refresh).toBe(1);
+    expect(sim.counters.tokensIssued.refresh).toBe(0);
+    await clock.advance(1);
+    await client.planDeletion(VM.id);
+    expect(sim.counters.tokensIssued).toEqual({ password: 1, refresh: 1 });
     expect(client.requests.some((r) => r.status === 401)).toBe(false);
   });
 
