@@ -6,7 +6,6 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock';
@@ -17,7 +16,7 @@ import type { RequestInfo } from './types';
 export interface TransportOptions {
   /** Validated appliance base URL (see parseApplianceUrl). */
   baseUrl: URL;
-  /** PEM certificate or CA trusted in addition to the public roots. */
+  /** PEM certificate or CA: when given, the only trust anchor for the appliance (public roots are not used). */
   caCert?: string;
   /** Per-request timeout in ms. */
   requestTimeoutMs: number;
@@ -67,12 +66,15 @@ export function createTransport(options: TransportOptions): Transport {
   const { clock } = options;
   const now = () => clock.now();
   const isHttps = options.baseUrl.protocol === 'https:';
-  // `ca` replaces Node's roots, so the public roots are kept next to the pinned PEM.
+  // A configured PEM is a pin: `ca` replaces Node's public roots, so a certificate another CA issued for the
+  // same hostname is refused. rejectUnauthorized is explicit so NODE_TLS_REJECT_UNAUTHORIZED=0 in the
+  // environment cannot switch verification off.
   const agent = isHttps
     ? new https.Agent({
         keepAlive: true,
         maxSockets: options.maxInFlight,
-        ca: options.caCert ? [...tls.rootCertificates, options.caCert] : undefined,
+        rejectUnauthorized: true,
+        ca: options.caCert,
       })
     : new http.Agent({ keepAlive: true, maxSockets: options.maxInFlight });
   const limit = pLimit(options.maxInFlight);
