@@ -4,7 +4,7 @@
  */
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 import { ConfigError } from '../errors';
-import { detectApiVersion, PROFILES, type ApiProfile } from './api';
+import { PROFILES, settleApiVersion, type ApiProfile } from './api';
 import { createAuth } from './auth';
 import { submitDelete, type GuardedSend } from './deleteGuard';
 import { VeeamApiError } from './errors';
@@ -102,10 +102,7 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
   function connect(callOptions: CallOptions = {}) {
     connecting ??= (async () => {
       await auth.getToken(callOptions.abortSignal);
-      const version =
-        setting === 'auto'
-          ? await detectApiVersion((r) => retrying(r, {}), callOptions.abortSignal)
-          : setting;
+      const version = await settleApiVersion(setting, (r) => authorized(r, {}), callOptions.abortSignal);
       apiVersion = version;
       return { apiVersion: version };
     })().catch((error) => {

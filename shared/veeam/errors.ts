@@ -79,6 +79,34 @@ export class VeeamAuthError extends VeeamError {
   }
 }
 
+/**
+ * Logged in, but the appliance (or a proxy in front of it) refused an authenticated request: the account
+ * lacks a role, or a WAF blocks the path. A connect failure, not a version guess.
+ */
+export class VeeamAccessError extends VeeamError {
+  override readonly name = 'VeeamAccessError';
+  constructor(
+    readonly status: number,
+    readonly route: string,
+  ) {
+    super(
+      `The appliance refused ${route} after login (${status}); check the account's role and any proxy in front`,
+    );
+  }
+}
+
+/** The appliance does not speak the configured (or any supported) API version. */
+export class VeeamApiVersionError extends VeeamError {
+  override readonly name = 'VeeamApiVersionError';
+  constructor(
+    /** The setting: 'v1', 'v8.1' or 'auto'. */
+    readonly apiVersion: string,
+    detail: string,
+  ) {
+    super(`API version ${apiVersion} cannot be used: ${detail}`);
+  }
+}
+
 export class MfaRequiredError extends VeeamError {
   override readonly name = 'MfaRequiredError';
   constructor() {

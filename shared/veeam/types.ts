@@ -102,7 +102,10 @@ export interface VeeamClientOptions {
   baseUrl: string;
   username: string;
   password: string;
-  /** default 'auto': probe v8.1, fall back to v1. */
+  /**
+   * default 'auto': after login, probe v8.1 with the token; only a 404 falls back to v1. A pinned version
+   * is checked at connect (VeeamApiVersionError when the appliance lacks it).
+   */
   apiVersion?: ApiVersionSetting;
   /** PEM certificate or CA to trust for a self-signed appliance. */
   caCert?: string;
