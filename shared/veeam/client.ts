@@ -5,11 +5,10 @@
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 import { ConfigError } from '../errors';
 import { PROFILES, settleApiVersion, type ApiProfile } from './api';
-import { createAuth } from './auth';
-import { submitDelete, type GuardedSend } from './deleteGuard';
-import { VeeamApiError } from './errors';
+import { createAuth, createAuthorizedSend } from './auth';
+import { submitDelete } from './deleteGuard';
 import { createAdaptiveIntervalPolicy } from './interval';
-import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
+import { RETRY_DEFAULTS, withRetry, type GuardedSend, type RetryRuntime } from './retry';
 import { systemClock } from '../clock';
 import { createScheduler } from './scheduler';
 import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
@@ -72,25 +71,11 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     username: options.username,
     password: options.password,
     send: (request) => retrying(request, {}),
-    now,
+    clock,
   });
   secrets = () => auth.secrets();
 
-  /** Bearer request with one renewal and one replay after a 401. */
-  const authorized: GuardedSend = async (request, sendOptions) => {
-    const withToken = (token: string): TransportRequest => ({
-      ...request,
-      headers: { ...request.headers, Authorization: `Bearer ${token}` },
-    });
-    const token = await auth.getToken(request.abortSignal);
-    try {
-      return await retrying(withToken(token), sendOptions);
-    } catch (error) {
-      if (!(error instanceof VeeamApiError && error.status === 401)) throw error;
-      const renewed = await auth.renew(token, request.abortSignal);
-      return retrying(withToken(renewed), sendOptions);
-    }
-  };
+  const authorized = createAuthorizedSend(auth, retrying);
 
   const get = (path: string, route: string, kind: TransportRequest['kind'], abortSignal?: AbortSignal) =>
     authorized({ method: 'GET', path, route, kind, abortSignal }, {});
@@ -220,6 +205,7 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
       return parseWire(jobSessionSchema, body, p.sessionRoute);
     },
     getSessionLog,
+    logout: (callOptions = {}) => auth.logout(callOptions.abortSignal),
     createSessionPoller(session, pollerOptions) {
       const p = requireProfile();
       return createSessionPoller(adapterDeps(p), p, session, pollerOptions);

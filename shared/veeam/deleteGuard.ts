@@ -8,19 +8,13 @@
  */
 import type { ApiProfile } from './api';
 import { AmbiguousDeleteError, VeeamApiError, VeeamNetworkError, VeeamProtocolError } from './errors';
-import { isCertainlyNotProcessed } from './retry';
+import { isCertainlyNotProcessed, type GuardedSend } from './retry';
 import { mayConcernVm, parseSessionLog } from './sessionLog';
-import type { TransportRequest, TransportResponse } from './transport';
+import type { TransportRequest } from './transport';
 import type { DeleteSubmission, JobSession } from './types';
 import { jobSessionSchema, pageSchema, parseWire } from './wire';
 
 const sessionPageSchema = pageSchema(jobSessionSchema);
-
-/** Sends an authorised request; `canRetry` gates the retry loop, `onAttempt` counts requests sent. */
-export type GuardedSend = (
-  request: TransportRequest,
-  options: { canRetry?: (error: unknown) => boolean; onAttempt?: () => void },
-) => Promise<TransportResponse>;
 
 export interface DeleteGuardOptions {
   profile: ApiProfile;

@@ -211,6 +211,11 @@ export interface VeeamClient {
   getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
   createSessionPoller(session: JobSession, options?: SessionPollerOptions): SessionPollerLike;
   restorePoller(serialized: string): SessionPollerLike;
+  /**
+   * Best effort DELETE /api/oauth2/token (counted as auth), bounded by 2 s; never throws, a no-op when
+   * never logged in. Call it at the end of every run.
+   */
+  logout(options?: CallOptions): Promise<void>;
   /** Requests sent so far, by kind. */
   readonly requestCounts: RequestCounts;
   /** Releases the keep-alive agent and the poll scheduler. */

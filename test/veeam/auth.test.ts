@@ -1,6 +1,6 @@
 import { MfaRequiredError, VeeamAuthError } from '../../shared/veeam/errors';
 import { createFakeClock } from '../support/fakeClock';
-import { clientFor, closeAll, leakSurface, PASSWORD, simulator, USERNAME } from './helpers';
+import { clientFor, closeAll, leakSurface, PASSWORD, simulator, until, USERNAME } from './helpers';
 
 afterEach(closeAll);
 
@@ -79,5 +79,44 @@ describe('token lifecycle', () => {
     expect(error).toBeInstanceOf(MfaRequiredError);
     expect(error.message).toBe('MFA is enabled for this account; use a service account without MFA');
     expect(leakSurface(error)).not.toContain(PASSWORD);
+  });
+});
+
+describe('logout', () => {
+  it('revokes the token with DELETE /api/oauth2/token, counted as auth; the next request logs in again', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const client = clientFor(sim, { apiVersion: 'v8.1' });
+    await client.connect();
+    await client.logout();
+    expect(sim.counters.requestsByRoute['token.delete']).toBe(1);
+    expect(client.requests.filter((r) => r.kind === 'auth').map((r) => [r.method, r.status])).toEqual([
+      ['POST', 200],
+      ['DELETE', 204],
+    ]);
+    await client.planDeletion(VM.id);
+    expect(sim.counters.tokensIssued.password).toBe(2);
+  });
+
+  it('is a no-op when never logged in', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const client = clientFor(sim);
+    await client.logout();
+    expect(client.requests).toEqual([]);
+  });
+
+  it('never throws and gives up after 2 s (on the injected clock) when the appliance does not answer', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const clock = createFakeClock(Date.now());
+    const client = clientFor(sim, { apiVersion: 'v8.1', clock, requestTimeoutMs: 600_000 });
+    await client.connect();
+    sim.addFault({ route: 'token.delete', kind: 'slow', delayMs: 60_000, times: 1 });
+    let settled = false;
+    const out = client.logout().then(() => (settled = true));
+    await until(() => sim.counters.requestsByRoute['token.delete'] === 1, 'the logout request');
+    await clock.advance(1_999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    await out;
+    expect(settled).toBe(true);
   });
 });
