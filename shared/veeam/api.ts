@@ -24,6 +24,9 @@ export interface ApiProfile {
   sessionsPath?: string;
   /** v8.1 only: restore points of one VM, for a dry run. */
   restorePointsPath?(vmId: string): string;
+  /** v8.1 only: DELETE of one restore point. */
+  restorePointPath?(restorePointId: string): string;
+  restorePointRoute?: string;
   /** Session types a snapshot delete of this generation creates. */
   deleteSessionTypes: readonly string[];
   /** One cheap authenticated GET that only an appliance speaking this generation answers with 2xx. */
@@ -61,6 +64,8 @@ export const V8_1: ApiProfile = {
   sessionLogRoute: '/api/v8.1/jobSessions/{id}/log',
   sessionsPath: '/api/v8.1/jobSessions',
   restorePointsPath: (id) => `/api/v8.1/restorePoints/virtualMachines?VirtualMachineId=${enc(id)}`,
+  restorePointPath: (id) => `/api/v8.1/restorePoints/virtualMachines/${enc(id)}`,
+  restorePointRoute: '/api/v8.1/restorePoints/virtualMachines/{id}',
   deleteSessionTypes: ['ManualSnapshotDeletion', 'SnapshotDeletion'],
   versionCheckPath: '/api/v8.1/system/about',
   versionCheckRoute: '/api/v8.1/system/about',

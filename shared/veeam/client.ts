@@ -2,11 +2,14 @@
  * createVeeamClient: wires the transport, retry loop, token lifecycle, API profile, delete guard, shared
  * poll scheduler and session pollers behind the VeeamClient interface.
  */
-import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
+import type { ApiVersion, LogEntry } from '../report';
 import { ConfigError } from '../errors';
 import { PROFILES, settleApiVersion, type ApiProfile } from './api';
 import { createAuth, createAuthorizedSend } from './auth';
 import { submitDelete } from './deleteGuard';
+import { listDeletionSessions } from './deletionSessions';
+import { VeeamApiError, VeeamApiVersionError } from './errors';
+import { listRestorePoints, planDeletion } from './snapshots';
 import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type GuardedSend, type RetryRuntime } from './retry';
 import { systemClock } from '../clock';
@@ -14,12 +17,17 @@ import { createScheduler } from './scheduler';
 import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
 import { lastEntries, parseSessionLog, type LogItem } from './sessionLog';
 import { createSessionReader } from './sessionReader';
-import { createTransport, type TransportRequest } from './transport';
-import type { CallOptions, DeletionPlan, RequestCounts, VeeamClient, VeeamClientOptions } from './types';
+import { createTransport, type TransportRequest, type TransportResponse } from './transport';
+import type {
+  CallOptions,
+  DeleteSubmission,
+  PointDeleteSubmission,
+  RequestCounts,
+  VeeamClient,
+  VeeamClientOptions,
+} from './types';
 import { parseApplianceUrl } from './url';
-import { jobSessionSchema, pageSchema, parseWire, restorePointSchema, vmSchema } from './wire';
-
-const restorePointPageSchema = pageSchema(restorePointSchema);
+import { jobSessionSchema, parseWire } from './wire';
 
 export const CLIENT_DEFAULTS = {
   apiVersion: 'auto',
@@ -41,7 +49,7 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     random: options.random ?? Math.random,
     now,
   };
-  const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, other: 0 };
+  const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, list: 0, other: 0 };
   const warn = (message: string) => options.onWarning?.(message);
 
   let secrets: () => string[] = () => [options.password];
@@ -138,6 +146,25 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     return PROFILES[apiVersion];
   };
 
+  /** Sessions this client created or adopted: the delete guard never adopts one of them for another delete. */
+  const claimed = new Set<string>();
+  const guard = (p: ApiProfile) => ({
+    profile: p,
+    send: authorized,
+    clock,
+    claimed,
+    settleMs: options.deleteCheckSettleMs,
+  });
+  const claim = (route: string, body: unknown) => {
+    const session = parseWire(jobSessionSchema, body, route);
+    claimed.add(session.id);
+    return session;
+  };
+  const bulkAnswer = (p: ApiProfile, response: TransportResponse, attempts: number): DeleteSubmission =>
+    response.status === 204
+      ? { kind: 'nothingToDelete', attempts }
+      : { kind: 'session', session: claim(p.deleteRoute, response.body), attempts };
+
   async function readLog(p: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<LogItem[]> {
     const { body } = await get(p.sessionLogPath(sessionId), p.sessionLogRoute, 'poll', abortSignal);
     return parseSessionLog(body, p.sessionLogRoute);
@@ -156,26 +183,28 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     },
     async deleteSnapshots(vmId, callOptions = {}) {
       const p = await profile(callOptions);
-      return submitDelete(
-        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
-        {
+      return submitDelete(guard(p), {
+        request: {
           method: 'POST',
           path: p.deletePath(vmId),
           route: p.deleteRoute,
           kind: 'delete',
           abortSignal: callOptions.abortSignal,
         },
-        [vmId],
-      );
+        vmId,
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => bulkAnswer(p, response, attempts),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+      });
     },
     async deleteSnapshotsBatch(vmIds, callOptions = {}) {
       const p = await profile(callOptions);
-      if (!p.batchDeletePath)
-        throw new ConfigError('apiVersion', `batch deletes need v8.1 (the appliance speaks ${p.version})`);
+      if (!p.batchDeletePath) {
+        throw new VeeamApiVersionError(p.version, 'batch deletes need v8.1');
+      }
       if (vmIds.length === 0) throw new RangeError('deleteSnapshotsBatch: no VM ids given');
-      return submitDelete(
-        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
-        {
+      return submitDelete(guard(p), {
+        request: {
           method: 'POST',
           path: p.batchDeletePath,
           route: p.batchDeletePath,
@@ -184,20 +213,50 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
           body: JSON.stringify({ ids: vmIds }),
           abortSignal: callOptions.abortSignal,
         },
-        vmIds,
-      );
+        vmId: vmIds[0],
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => bulkAnswer(p, response, attempts),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+      });
     },
-    async planDeletion(vmId, callOptions = {}): Promise<DeletionPlan> {
+    async deleteRestorePoint(vmId, restorePointId, callOptions = {}): Promise<PointDeleteSubmission> {
       const p = await profile(callOptions);
-      const { body: vm } = await get(
-        p.vmPath(vmId),
-        `${p.base}/virtualMachines/{id}`,
-        'other',
-        callOptions.abortSignal,
-      );
-      const vmName = parseWire(vmSchema, vm, `${p.base}/virtualMachines/{id}`).name;
-      if (!p.restorePointsPath) return { vmId, vmName };
-      return { vmId, vmName, snapshots: await manualSnapshots(p, vmId, callOptions.abortSignal) };
+      if (!p.restorePointPath || !p.restorePointRoute) {
+        throw new VeeamApiVersionError(p.version, 'restore points can only be deleted on v8.1');
+      }
+      return submitDelete<PointDeleteSubmission>(guard(p), {
+        request: {
+          method: 'DELETE',
+          path: p.restorePointPath(restorePointId),
+          route: p.restorePointRoute,
+          kind: 'delete',
+          abortSignal: callOptions.abortSignal,
+        },
+        vmId,
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => ({
+          kind: 'session',
+          session: claim(p.restorePointRoute!, response.body),
+          attempts,
+        }),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+        failed(error, attempts) {
+          if (error instanceof VeeamApiError && error.status === 404) return { kind: 'gone', attempts };
+          if (error instanceof VeeamApiError && error.status === 423) {
+            return { kind: 'locked', attempts, message: error.detail ?? error.title ?? 'Locked' };
+          }
+          throw error;
+        },
+      });
+    },
+    async planDeletion(vmId, callOptions = {}) {
+      return planDeletion({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async listRestorePoints(vmId, callOptions = {}) {
+      return listRestorePoints({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async listDeletionSessions(callOptions) {
+      return listDeletionSessions(await profile(callOptions), authorized, callOptions);
     },
     async getSession(sessionId, callOptions = {}) {
       const p = await profile(callOptions);
@@ -221,36 +280,6 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
       transport.close();
     },
   };
-
-  /** Every page of the VM's restore points, keeping the ManualSnapshot ones. */
-  async function manualSnapshots(
-    p: ApiProfile,
-    vmId: string,
-    abortSignal?: AbortSignal,
-  ): Promise<SnapshotInfo[]> {
-    const found: SnapshotInfo[] = [];
-    const limit = 500;
-    for (let offset = 0; ; offset += limit) {
-      const { body } = await get(
-        `${p.restorePointsPath!(vmId)}&Offset=${offset}&Limit=${limit}`,
-        `${p.base}/restorePoints/virtualMachines`,
-        'other',
-        abortSignal,
-      );
-      const page = parseWire(restorePointPageSchema, body, `${p.base}/restorePoints/virtualMachines`);
-      const results = page.results;
-      for (const rp of results) {
-        if (rp.backupDestination !== 'ManualSnapshot') continue;
-        found.push({
-          id: rp.id,
-          pointInTime: rp.pointInTime ?? '',
-          vmName: rp.vmName,
-          regionName: rp.regionName,
-        });
-      }
-      if (results.length === 0 || offset + results.length >= (page.totalCount ?? 0)) return found;
-    }
-  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -91,7 +91,8 @@ export interface RequestInfo {
   method: string;
   /** Path without query string or credentials, e.g. /api/v8.1/jobSessions/{id}. */
   path: string;
-  kind: 'auth' | 'delete' | 'poll' | 'other';
+  /** list: restore-point and deletion-session listings (and the delete guard's look for a session). */
+  kind: 'auth' | 'delete' | 'poll' | 'list' | 'other';
   status?: number;
   durationMs: number;
   ok: boolean;
@@ -193,7 +194,58 @@ export interface RequestCounts {
   auth: number;
   delete: number;
   poll: number;
+  list: number;
   other: number;
+}
+
+export interface DeleteOptions extends CallOptions {
+  /**
+   * Deletion sessions that existed before this run submitted anything (DeletionSessionListing.knownIds):
+   * after an ambiguous failure none of them is taken for this delete's session.
+   */
+  knownSessionIds?: ReadonlySet<string>;
+}
+
+export interface DeletionSessionListing {
+  /** Ids of every deletion session that was running or had started since sinceMs when listed. */
+  readonly knownIds: ReadonlySet<string>;
+  /** The running deletion session that names this VM, if any (a re-run follows it instead of re-sending). */
+  runningFor(vmId: string): JobSession | undefined;
+}
+
+export interface ListDeletionSessionsOptions extends CallOptions {
+  /**
+   * Epoch ms: sessions that started at or after it are listed, running ones whenever they started. Use the
+   * run's start less SESSION_CLOCK_SKEW_MS, so every session the delete guard could mistake is known.
+   */
+  sinceMs: number;
+}
+
+/** The answer to a delete of one restore point (v8.1). */
+export type PointDeleteSubmission =
+  | { kind: 'session'; session: JobSession; attempts: number }
+  /** 404: the point is already gone. */
+  | { kind: 'gone'; attempts: number }
+  /** 423: locked (immutable or in use); not retried in this run. */
+  | { kind: 'locked'; attempts: number; message: string };
+
+export interface ListRestorePointsOptions extends CallOptions {
+  /** Points per request (default 100, the appliance's default page). */
+  pageSize?: number;
+}
+
+/** What the client tells its caller about each retry decision (for one log line per retry). */
+export interface RetryNotice {
+  method: string;
+  /** Route without query string, ids templated. */
+  path: string;
+  /** The retry about to be made (1 for the first). */
+  retryCount: number;
+  delayMs: number;
+  /** The strategy that decided: 'throttling' (Retry-After) or 'exponential'. */
+  strategy: string;
+  /** e.g. 'status 503' or 'ECONNRESET'; never a body or a token. */
+  reason: string;
 }
 
 export interface VeeamClient {
@@ -202,11 +254,24 @@ export interface VeeamClient {
   /** Logs in and settles the API version ('auto' probes once). Idempotent. */
   connect(options?: CallOptions): Promise<{ apiVersion: ApiVersion }>;
   readonly apiVersion: ApiVersion | undefined;
-  deleteSnapshots(vmId: string, options?: CallOptions): Promise<DeleteSubmission>;
+  deleteSnapshots(vmId: string, options?: DeleteOptions): Promise<DeleteSubmission>;
   /** v8.1 only: one session for many VMs. */
-  deleteSnapshotsBatch(vmIds: readonly string[], options?: CallOptions): Promise<DeleteSubmission>;
-  /** Dry run: what a delete would remove. Throws VeeamApiError 404 for an unknown VM. */
+  deleteSnapshotsBatch(vmIds: readonly string[], options?: DeleteOptions): Promise<DeleteSubmission>;
+  /** Dry run of the bulk delete: what it would remove. Throws VeeamApiError 404 for an unknown VM. */
   planDeletion(vmId: string, options?: CallOptions): Promise<DeletionPlan>;
+  /**
+   * v8.1 only: every restore point of the VM (all destinations; callers select), paged at `pageSize`.
+   * Throws VeeamApiVersionError on v1.
+   */
+  listRestorePoints(vmId: string, options?: ListRestorePointsOptions): Promise<RestorePoint[]>;
+  /** v8.1 only: DELETE one restore point, through the same delete guard as the bulk deletes. */
+  deleteRestorePoint(
+    vmId: string,
+    restorePointId: string,
+    options?: DeleteOptions,
+  ): Promise<PointDeleteSubmission>;
+  /** v8.1: the run's one listing of deletion sessions; v1 (no such listing) resolves to undefined. */
+  listDeletionSessions(options: ListDeletionSessionsOptions): Promise<DeletionSessionListing | undefined>;
   getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
   getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
   createSessionPoller(session: JobSession, options?: SessionPollerOptions): SessionPollerLike;
