@@ -42,7 +42,7 @@ describe('deleteRestorePoint (v8.1)', () => {
     return createVeeamClient({
       baseUrl: server.url,
       username: 'u',
-      password: 'p',
+      password: 'local-password',
       retry: { baseDelayMs: 1 },
     });
   };
@@ -93,7 +93,7 @@ describe('deleteRestorePoint (v8.1)', () => {
     const client = createVeeamClient({
       baseUrl: server.url,
       username: 'u',
-      password: 'p',
+      password: 'local-password',
       deleteCheckSettleMs: 1,
     });
     try {
