@@ -21,6 +21,7 @@ const KIND_OF_ROUTE: Record<string, Exclude<keyof RequestSplit, 'total'>> = {
   token: 'auth',
   'token.delete': 'auth',
   'v8.1.serviceIsUp': 'auth',
+  'v8.1.about': 'auth',
 };
 
 export function splitRequests(counters: Pick<SimulatorCounters, 'requestsByRoute'>): RequestSplit {

@@ -3,7 +3,7 @@
  * Generic code (client, delete guard, poller) asks the profile; nothing else spells a versioned path.
  */
 import type { ApiVersion } from '../report';
-import { VeeamApiError } from './errors';
+import { VeeamAccessError, VeeamApiError, VeeamApiVersionError } from './errors';
 import type { TransportRequest, TransportResponse } from './transport';
 
 export interface ApiProfile {
@@ -17,12 +17,21 @@ export interface ApiProfile {
   vmPath(vmId: string): string;
   sessionPath(sessionId: string): string;
   sessionLogPath(sessionId: string): string;
+  /** Routes (ids templated) of the session and its log, for telemetry and request counts. */
+  sessionRoute: string;
+  sessionLogRoute: string;
   /** v8.1 only: GET /jobSessions with filters, used to find a delete after an ambiguous failure. */
   sessionsPath?: string;
   /** v8.1 only: restore points of one VM, for a dry run. */
   restorePointsPath?(vmId: string): string;
+  /** v8.1 only: DELETE of one restore point. */
+  restorePointPath?(restorePointId: string): string;
+  restorePointRoute?: string;
   /** Session types a snapshot delete of this generation creates. */
   deleteSessionTypes: readonly string[];
+  /** One cheap authenticated GET that only an appliance speaking this generation answers with 2xx. */
+  versionCheckPath: string;
+  versionCheckRoute: string;
 }
 
 const enc = encodeURIComponent;
@@ -35,7 +44,11 @@ export const V1: ApiProfile = {
   vmPath: (id) => `/api/v1/virtualMachines/${enc(id)}`,
   sessionPath: (id) => `/api/v1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v1/jobSessions/${enc(id)}/log`,
+  sessionRoute: '/api/v1/jobSessions/{id}',
+  sessionLogRoute: '/api/v1/jobSessions/{id}/log',
   deleteSessionTypes: ['SnapshotDeletion'],
+  versionCheckPath: '/api/v1/virtualMachines?limit=1',
+  versionCheckRoute: '/api/v1/virtualMachines',
 };
 
 export const V8_1: ApiProfile = {
@@ -47,9 +60,15 @@ export const V8_1: ApiProfile = {
   vmPath: (id) => `/api/v8.1/virtualMachines/${enc(id)}`,
   sessionPath: (id) => `/api/v8.1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v8.1/jobSessions/${enc(id)}/log`,
+  sessionRoute: '/api/v8.1/jobSessions/{id}',
+  sessionLogRoute: '/api/v8.1/jobSessions/{id}/log',
   sessionsPath: '/api/v8.1/jobSessions',
   restorePointsPath: (id) => `/api/v8.1/restorePoints/virtualMachines?VirtualMachineId=${enc(id)}`,
+  restorePointPath: (id) => `/api/v8.1/restorePoints/virtualMachines/${enc(id)}`,
+  restorePointRoute: '/api/v8.1/restorePoints/virtualMachines/{id}',
   deleteSessionTypes: ['ManualSnapshotDeletion', 'SnapshotDeletion'],
+  versionCheckPath: '/api/v8.1/system/about',
+  versionCheckRoute: '/api/v8.1/system/about',
 };
 
 export const PROFILES: Record<ApiVersion, ApiProfile> = { v1: V1, 'v8.1': V8_1 };
@@ -64,23 +83,45 @@ export function routeOf(path: string): string {
     );
 }
 
-export const PROBE_PATH = '/api/v8.1/system/serviceIsUp';
+type Send = (request: TransportRequest) => Promise<TransportResponse>;
 
 /**
- * 'auto': one unauthenticated GET of the v8.1 health probe. 2xx means v8.1; a 4xx answer (the path does not
- * exist on a v1 appliance) means v1. Anything else (unreachable, TLS, 5xx after retries) is rethrown rather
- * than guessed.
+ * Settles the API version after login, with the bearer token (`send` is authorised): 'auto' asks v8.1 and
+ * takes only a 404 as "no v8.1", then checks v1 the same way; a pinned version is checked once, so a wrong
+ * pin fails here instead of once per VM. A 401/403 (the account, or a proxy in front) is VeeamAccessError.
  */
-export async function detectApiVersion(
-  send: (request: TransportRequest) => Promise<TransportResponse>,
+export async function settleApiVersion(
+  setting: ApiVersion | 'auto',
+  send: Send,
   abortSignal?: AbortSignal,
 ): Promise<ApiVersion> {
+  if (setting !== 'auto') {
+    if (!(await answers(PROFILES[setting], send, abortSignal))) {
+      throw new VeeamApiVersionError(setting, `the appliance has no ${PROFILES[setting].base} API`);
+    }
+    return setting;
+  }
+  if (await answers(V8_1, send, abortSignal)) return 'v8.1';
+  if (await answers(V1, send, abortSignal)) return 'v1';
+  throw new VeeamApiVersionError('auto', 'the appliance answers neither /api/v8.1 nor /api/v1');
+}
+
+/** True on 2xx, false on 404; 401/403 become VeeamAccessError; anything else is rethrown as it is. */
+async function answers(profile: ApiProfile, send: Send, abortSignal?: AbortSignal): Promise<boolean> {
   try {
-    await send({ method: 'GET', path: PROBE_PATH, route: PROBE_PATH, kind: 'other', abortSignal });
-    return 'v8.1';
+    await send({
+      method: 'GET',
+      path: profile.versionCheckPath,
+      route: profile.versionCheckRoute,
+      kind: 'other',
+      abortSignal,
+    });
+    return true;
   } catch (error) {
-    if (error instanceof VeeamApiError && error.status >= 400 && error.status < 500 && error.status !== 429) {
-      return 'v1';
+    if (!(error instanceof VeeamApiError)) throw error;
+    if (error.status === 404) return false;
+    if (error.status === 401 || error.status === 403) {
+      throw new VeeamAccessError(error.status, profile.versionCheckRoute);
     }
     throw error;
   }

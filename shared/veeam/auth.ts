@@ -1,9 +1,18 @@
 /**
  * Token lifecycle: password login, refresh shortly before expiry with one shared in-flight promise, one
- * renewal after a 401, and a single password login when the refresh token is rejected.
+ * renewal after a 401, a single password login when the refresh token is rejected, and a bounded logout.
  */
+import type { Clock } from '../clock';
 import { MfaRequiredError, VeeamApiError, VeeamAuthError } from './errors';
+import type { GuardedSend } from './retry';
 import type { TransportRequest, TransportResponse } from './transport';
+import { parseWire, tokenSchema } from './wire';
+
+/** A logout waits at most this long: it runs at the end of every run, which must not hang on it. */
+export const LOGOUT_TIMEOUT_MS = 2_000;
+
+/** Answers of the token endpoint that mean "these credentials (or this refresh token) are not accepted". */
+const REJECTED = new Set([400, 401, 403]);
 
 export interface AuthOptions {
   username: string;
@@ -12,7 +21,7 @@ export interface AuthOptions {
   send(request: TransportRequest): Promise<TransportResponse>;
   /** Refresh this long before expiry, capped at half the token lifetime (default 60 s). */
   refreshBeforeExpiryMs?: number;
-  now?: () => number;
+  clock: Clock;
 }
 
 export interface Auth {
@@ -20,6 +29,11 @@ export interface Auth {
   getToken(abortSignal?: AbortSignal): Promise<string>;
   /** After a 401 with `staleToken`: a renewed token (shared with any concurrent renewal). */
   renew(staleToken: string, abortSignal?: AbortSignal): Promise<string>;
+  /**
+   * Best effort DELETE /api/oauth2/token, bounded by LOGOUT_TIMEOUT_MS; never throws, and does nothing
+   * when no token was ever issued. A later request logs in again.
+   */
+  logout(abortSignal?: AbortSignal): Promise<void>;
   /** Current secrets, for scrubbing messages. */
   secrets(): string[];
 }
@@ -34,7 +48,7 @@ interface TokenState {
 const TOKEN_PATH = '/api/oauth2/token';
 
 export function createAuth(options: AuthOptions): Auth {
-  const now = options.now ?? Date.now;
+  const now = () => options.clock.now();
   const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 60_000;
   let state: TokenState | undefined;
   let pending: Promise<TokenState> | undefined;
@@ -51,16 +65,16 @@ export function createAuth(options: AuthOptions): Auth {
       body: new URLSearchParams(form).toString(),
       abortSignal,
     });
-    const body = (response.body ?? {}) as Record<string, unknown>;
-    if (typeof body.access_token !== 'string' || body.access_token === '') {
+    const body = parseWire(tokenSchema, response.body ?? {}, TOKEN_PATH);
+    if (!body.access_token) {
       if (body.mfa_enabled === true) throw new MfaRequiredError();
       throw new VeeamAuthError(response.status, 'the token response has no access_token');
     }
-    const lifetimeMs = Math.max(0, Number(body.expires_in ?? 3600) * 1000);
+    const lifetimeMs = Math.max(0, (body.expires_in ?? 3600) * 1000);
     const issuedAt = now();
     return {
       accessToken: body.access_token,
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+      refreshToken: body.refresh_token,
       expiresAt: issuedAt + lifetimeMs,
       refreshAt: issuedAt + lifetimeMs - Math.min(refreshBeforeMs, lifetimeMs / 2),
     };
@@ -73,7 +87,7 @@ export function createAuth(options: AuthOptions): Auth {
         abortSignal,
       );
     } catch (error) {
-      if (error instanceof VeeamApiError && [400, 401, 403].includes(error.status)) {
+      if (error instanceof VeeamApiError && REJECTED.has(error.status)) {
         throw new VeeamAuthError(error.status, error.detail ?? error.title);
       }
       throw error;
@@ -87,7 +101,7 @@ export function createAuth(options: AuthOptions): Auth {
       try {
         return await grant({ grant_type: 'Refresh_token', refresh_token: refreshToken }, abortSignal);
       } catch (error) {
-        if (!(error instanceof VeeamApiError && [400, 401, 403].includes(error.status))) throw error;
+        if (!(error instanceof VeeamApiError && REJECTED.has(error.status))) throw error;
       }
     }
     return passwordLogin(abortSignal);
@@ -116,10 +130,52 @@ export function createAuth(options: AuthOptions): Auth {
       if (state && state.accessToken !== staleToken) return state.accessToken;
       return (await shared(() => renewState(abortSignal))).accessToken;
     },
+    async logout(abortSignal) {
+      const current = (await pending?.catch(() => undefined)) ?? state;
+      if (!current) return;
+      const bound = new AbortController();
+      const timer = options.clock.setTimer(() => bound.abort(), LOGOUT_TIMEOUT_MS);
+      try {
+        await options.send({
+          method: 'DELETE',
+          path: TOKEN_PATH,
+          route: TOKEN_PATH,
+          kind: 'auth',
+          headers: { Authorization: `Bearer ${current.accessToken}` },
+          abortSignal: abortSignal ? AbortSignal.any([abortSignal, bound.signal]) : bound.signal,
+        });
+      } catch {
+        // Best effort: the token expires on its own within the hour.
+      } finally {
+        options.clock.clearTimer(timer);
+        if (state === current) {
+          retired.push(current.accessToken, ...(current.refreshToken ? [current.refreshToken] : []));
+          state = undefined;
+        }
+      }
+    },
     secrets() {
       return [options.password, state?.accessToken ?? '', state?.refreshToken ?? '', ...retired].filter(
         (s) => s !== '',
       );
     },
+  };
+}
+
+/** Sends `request` with the bearer token; after a 401, renews the token once and replays the request. */
+export function createAuthorizedSend(auth: Auth, send: GuardedSend): GuardedSend {
+  return async (request, sendOptions) => {
+    const withToken = (token: string): TransportRequest => ({
+      ...request,
+      headers: { ...request.headers, Authorization: `Bearer ${token}` },
+    });
+    const token = await auth.getToken(request.abortSignal);
+    try {
+      return await send(withToken(token), sendOptions);
+    } catch (error) {
+      if (!(error instanceof VeeamApiError && error.status === 401)) throw error;
+      const renewed = await auth.renew(token, request.abortSignal);
+      return send(withToken(renewed), sendOptions);
+    }
   };
 }

@@ -2,34 +2,32 @@
  * createVeeamClient: wires the transport, retry loop, token lifecycle, API profile, delete guard, shared
  * poll scheduler and session pollers behind the VeeamClient interface.
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
+import type { ApiVersion, LogEntry } from '../report';
 import { ConfigError } from '../errors';
-import { detectApiVersion, PROFILES, type ApiProfile } from './api';
-import { createAuth } from './auth';
-import { submitDelete, type GuardedSend } from './deleteGuard';
-import { VeeamApiError } from './errors';
+import { PROFILES, settleApiVersion, type ApiProfile } from './api';
+import { createAuth, createAuthorizedSend } from './auth';
+import { submitDelete } from './deleteGuard';
+import { listDeletionSessions } from './deletionSessions';
+import { VeeamApiError, VeeamApiVersionError } from './errors';
+import { listRestorePoints, planDeletion } from './snapshots';
 import { createAdaptiveIntervalPolicy } from './interval';
-import { RETRY_DEFAULTS, withRetry, type RetryRuntime } from './retry';
-import type { Clock } from '../clock';
+import { RETRY_DEFAULTS, withRetry, type GuardedSend, type RetryRuntime } from './retry';
+import { systemClock } from '../clock';
 import { createScheduler } from './scheduler';
-import {
-  createSessionPoller,
-  LOG_ENTRIES_KEPT,
-  restoreSessionPoller,
-  type SessionAdapterDeps,
-} from './session';
+import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
+import { lastEntries, parseSessionLog, type LogItem } from './sessionLog';
 import { createSessionReader } from './sessionReader';
-import { createTransport, type TransportRequest } from './transport';
+import { createTransport, type TransportRequest, type TransportResponse } from './transport';
 import type {
   CallOptions,
-  DeletionPlan,
-  JobSession,
+  DeleteSubmission,
+  PointDeleteSubmission,
   RequestCounts,
   VeeamClient,
   VeeamClientOptions,
 } from './types';
 import { parseApplianceUrl } from './url';
+import { jobSessionSchema, parseWire } from './wire';
 
 export const CLIENT_DEFAULTS = {
   apiVersion: 'auto',
@@ -38,30 +36,20 @@ export const CLIENT_DEFAULTS = {
   runningPageMinSessions: 4,
 } as const;
 
-/** Test seams; production callers leave them out. */
-export interface VeeamClientInternals {
-  clock?: Clock;
-  retryRuntime?: Partial<RetryRuntime>;
-}
-
-export function createVeeamClient(
-  options: VeeamClientOptions,
-  internals: VeeamClientInternals = {},
-): VeeamClient {
+export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
   const baseUrl = parseApplianceUrl(options.baseUrl, 'baseUrl');
   if (!options.username) throw new ConfigError('username', 'is empty');
   if (!options.password) throw new ConfigError('password', 'is empty');
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
-  const clock = internals.clock;
-  const now = clock ? () => clock.now() : Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const retryOptions = { ...RETRY_DEFAULTS, ...definedOnly(options.retry ?? {}) };
   const runtime: RetryRuntime = {
-    sleep: (ms, signal) => delay(ms, undefined, { signal }),
-    random: Math.random,
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    random: options.random ?? Math.random,
     now,
-    ...internals.retryRuntime,
   };
-  const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, other: 0 };
+  const counts: RequestCounts = { auth: 0, delete: 0, poll: 0, list: 0, other: 0 };
   const warn = (message: string) => options.onWarning?.(message);
 
   let secrets: () => string[] = () => [options.password];
@@ -71,7 +59,7 @@ export function createVeeamClient(
     requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
     maxInFlight: options.maxInFlight ?? CLIENT_DEFAULTS.maxInFlight,
     secrets: () => secrets(),
-    now,
+    clock,
     onRequest: (info) => {
       counts[info.kind] += 1;
       options.onRequest?.(info);
@@ -91,25 +79,11 @@ export function createVeeamClient(
     username: options.username,
     password: options.password,
     send: (request) => retrying(request, {}),
-    now,
+    clock,
   });
   secrets = () => auth.secrets();
 
-  /** Bearer request with one renewal and one replay after a 401. */
-  const authorized: GuardedSend = async (request, sendOptions) => {
-    const withToken = (token: string): TransportRequest => ({
-      ...request,
-      headers: { ...request.headers, Authorization: `Bearer ${token}` },
-    });
-    const token = await auth.getToken(request.abortSignal);
-    try {
-      return await retrying(withToken(token), sendOptions);
-    } catch (error) {
-      if (!(error instanceof VeeamApiError && error.status === 401)) throw error;
-      const renewed = await auth.renew(token, request.abortSignal);
-      return retrying(withToken(renewed), sendOptions);
-    }
-  };
+  const authorized = createAuthorizedSend(auth, retrying);
 
   const get = (path: string, route: string, kind: TransportRequest['kind'], abortSignal?: AbortSignal) =>
     authorized({ method: 'GET', path, route, kind, abortSignal }, {});
@@ -121,10 +95,7 @@ export function createVeeamClient(
   function connect(callOptions: CallOptions = {}) {
     connecting ??= (async () => {
       await auth.getToken(callOptions.abortSignal);
-      const version =
-        setting === 'auto'
-          ? await detectApiVersion((r) => retrying(r, {}), callOptions.abortSignal)
-          : setting;
+      const version = await settleApiVersion(setting, (r) => authorized(r, {}), callOptions.abortSignal);
       apiVersion = version;
       return { apiVersion: version };
     })().catch((error) => {
@@ -166,8 +137,7 @@ export function createVeeamClient(
     scheduler,
     reader: readerFor(p),
     policy,
-    getLog: async (lp, sessionId, abortSignal) =>
-      (await get(lp.sessionLogPath(sessionId), `${lp.base}/jobSessions/{id}/log`, 'poll', abortSignal)).body,
+    getLog: (lp, sessionId, abortSignal) => readLog(lp, sessionId, abortSignal),
     onWarning: warn,
     now,
   });
@@ -176,18 +146,33 @@ export function createVeeamClient(
     return PROFILES[apiVersion];
   };
 
+  /** Sessions this client created or adopted: the delete guard never adopts one of them for another delete. */
+  const claimed = new Set<string>();
+  const guard = (p: ApiProfile) => ({
+    profile: p,
+    send: authorized,
+    clock,
+    claimed,
+    settleMs: options.deleteCheckSettleMs,
+  });
+  const claim = (route: string, body: unknown) => {
+    const session = parseWire(jobSessionSchema, body, route);
+    claimed.add(session.id);
+    return session;
+  };
+  const bulkAnswer = (p: ApiProfile, response: TransportResponse, attempts: number): DeleteSubmission =>
+    response.status === 204
+      ? { kind: 'nothingToDelete', attempts }
+      : { kind: 'session', session: claim(p.deleteRoute, response.body), attempts };
+
+  async function readLog(p: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<LogItem[]> {
+    const { body } = await get(p.sessionLogPath(sessionId), p.sessionLogRoute, 'poll', abortSignal);
+    return parseSessionLog(body, p.sessionLogRoute);
+  }
+
   async function getSessionLog(sessionId: string, callOptions: CallOptions = {}): Promise<LogEntry[]> {
     const p = await profile(callOptions);
-    const { body } = await get(
-      p.sessionLogPath(sessionId),
-      `${p.base}/jobSessions/{id}/log`,
-      'poll',
-      callOptions.abortSignal,
-    );
-    const items = ((body ?? {}) as { log?: Array<Record<string, string>> | null }).log ?? [];
-    return items
-      .slice(-LOG_ENTRIES_KEPT)
-      .map((item) => ({ time: item.logTime ?? '', status: item.status ?? '', message: item.message ?? '' }));
+    return lastEntries(await readLog(p, sessionId, callOptions.abortSignal));
   }
 
   return {
@@ -198,26 +183,28 @@ export function createVeeamClient(
     },
     async deleteSnapshots(vmId, callOptions = {}) {
       const p = await profile(callOptions);
-      return submitDelete(
-        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
-        {
+      return submitDelete(guard(p), {
+        request: {
           method: 'POST',
           path: p.deletePath(vmId),
           route: p.deleteRoute,
           kind: 'delete',
           abortSignal: callOptions.abortSignal,
         },
-        [vmId],
-      );
+        vmId,
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => bulkAnswer(p, response, attempts),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+      });
     },
     async deleteSnapshotsBatch(vmIds, callOptions = {}) {
       const p = await profile(callOptions);
-      if (!p.batchDeletePath)
-        throw new ConfigError('apiVersion', `batch deletes need v8.1 (the appliance speaks ${p.version})`);
+      if (!p.batchDeletePath) {
+        throw new VeeamApiVersionError(p.version, 'batch deletes need v8.1');
+      }
       if (vmIds.length === 0) throw new RangeError('deleteSnapshotsBatch: no VM ids given');
-      return submitDelete(
-        { profile: p, send: authorized, now, sleep: runtime.sleep, settleMs: options.deleteCheckSettleMs },
-        {
+      return submitDelete(guard(p), {
+        request: {
           method: 'POST',
           path: p.batchDeletePath,
           route: p.batchDeletePath,
@@ -226,32 +213,58 @@ export function createVeeamClient(
           body: JSON.stringify({ ids: vmIds }),
           abortSignal: callOptions.abortSignal,
         },
-        vmIds,
-      );
+        vmId: vmIds[0],
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => bulkAnswer(p, response, attempts),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+      });
     },
-    async planDeletion(vmId, callOptions = {}): Promise<DeletionPlan> {
+    async deleteRestorePoint(vmId, restorePointId, callOptions = {}): Promise<PointDeleteSubmission> {
       const p = await profile(callOptions);
-      const { body: vm } = await get(
-        p.vmPath(vmId),
-        `${p.base}/virtualMachines/{id}`,
-        'other',
-        callOptions.abortSignal,
-      );
-      const vmName = (vm as { name?: string } | undefined)?.name;
-      if (!p.restorePointsPath) return { vmId, vmName };
-      return { vmId, vmName, snapshots: await manualSnapshots(p, vmId, callOptions.abortSignal) };
+      if (!p.restorePointPath || !p.restorePointRoute) {
+        throw new VeeamApiVersionError(p.version, 'restore points can only be deleted on v8.1');
+      }
+      return submitDelete<PointDeleteSubmission>(guard(p), {
+        request: {
+          method: 'DELETE',
+          path: p.restorePointPath(restorePointId),
+          route: p.restorePointRoute,
+          kind: 'delete',
+          abortSignal: callOptions.abortSignal,
+        },
+        vmId,
+        knownSessionIds: callOptions.knownSessionIds,
+        read: (response, attempts) => ({
+          kind: 'session',
+          session: claim(p.restorePointRoute!, response.body),
+          attempts,
+        }),
+        adopted: (session, attempts) => ({ kind: 'session', session, attempts }),
+        failed(error, attempts) {
+          if (error instanceof VeeamApiError && error.status === 404) return { kind: 'gone', attempts };
+          if (error instanceof VeeamApiError && error.status === 423) {
+            return { kind: 'locked', attempts, message: error.detail ?? error.title ?? 'Locked' };
+          }
+          throw error;
+        },
+      });
+    },
+    async planDeletion(vmId, callOptions = {}) {
+      return planDeletion({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async listRestorePoints(vmId, callOptions = {}) {
+      return listRestorePoints({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async listDeletionSessions(callOptions) {
+      return listDeletionSessions(await profile(callOptions), authorized, callOptions);
     },
     async getSession(sessionId, callOptions = {}) {
       const p = await profile(callOptions);
-      const { body } = await get(
-        p.sessionPath(sessionId),
-        `${p.base}/jobSessions/{id}`,
-        'poll',
-        callOptions.abortSignal,
-      );
-      return body as JobSession;
+      const { body } = await get(p.sessionPath(sessionId), p.sessionRoute, 'poll', callOptions.abortSignal);
+      return parseWire(jobSessionSchema, body, p.sessionRoute);
     },
     getSessionLog,
+    logout: (callOptions = {}) => auth.logout(callOptions.abortSignal),
     createSessionPoller(session, pollerOptions) {
       const p = requireProfile();
       return createSessionPoller(adapterDeps(p), p, session, pollerOptions);
@@ -267,36 +280,6 @@ export function createVeeamClient(
       transport.close();
     },
   };
-
-  /** Every page of the VM's restore points, keeping the ManualSnapshot ones. */
-  async function manualSnapshots(
-    p: ApiProfile,
-    vmId: string,
-    abortSignal?: AbortSignal,
-  ): Promise<SnapshotInfo[]> {
-    const found: SnapshotInfo[] = [];
-    const limit = 500;
-    for (let offset = 0; ; offset += limit) {
-      const { body } = await get(
-        `${p.restorePointsPath!(vmId)}&Offset=${offset}&Limit=${limit}`,
-        `${p.base}/restorePoints/virtualMachines`,
-        'other',
-        abortSignal,
-      );
-      const page = (body ?? {}) as { results?: Array<Record<string, unknown>>; totalCount?: number };
-      const results = page.results ?? [];
-      for (const rp of results) {
-        if (rp.backupDestination !== 'ManualSnapshot') continue;
-        found.push({
-          id: String(rp.id),
-          pointInTime: String(rp.pointInTime ?? ''),
-          vmName: typeof rp.vmName === 'string' ? rp.vmName : undefined,
-          regionName: typeof rp.regionName === 'string' ? rp.regionName : undefined,
-        });
-      }
-      if (results.length === 0 || offset + results.length >= (page.totalCount ?? 0)) return found;
-    }
-  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,73 +1,101 @@
 /**
- * No double delete. A delete POST is resent by the retry loop only when the appliance certainly never acted
- * on it. After an ambiguous failure (timeout, reset after send, 502/504, a damaged answer) v8.1 looks for a
- * deletion session of that VM that started since the attempt: found, it is the answer; not found, it
- * looks once more after a short settle time (a request still queued on the appliance may not have started
- * its session yet), and only then, the delete having never taken effect, allows one resend. v1 has no safe check, so it gives up with
- * AmbiguousDeleteError rather than risk a second delete.
+ * No double delete, and no adopted stranger. A delete is resent by the retry loop only when the appliance
+ * certainly never acted on it. After an ambiguous failure (timeout, reset after send, 502/504, a 2xx it
+ * could not read) v8.1 looks for the deletion session of that VM that this attempt started: found, it is
+ * the answer; not found, it looks once more after a short settle time (a request still queued on the
+ * appliance may not have started its session yet), and only then allows one resend. v1 has no safe check,
+ * so it gives up with AmbiguousDeleteError rather than risk a second delete.
+ *
+ * A session counts as this attempt's only when the appliance started it after the attempt (less a small
+ * clock-skew allowance), it is not one the run already knew before submitting (`knownSessionIds`, from
+ * the run's listing), and this client has not created or adopted it for another delete (`claimed`). So a
+ * re-run never takes an earlier run's session for its own.
  */
+import type { Clock } from '../clock';
 import type { ApiProfile } from './api';
-import { AmbiguousDeleteError, VeeamApiError, VeeamNetworkError } from './errors';
-import { isCertainlyNotProcessed } from './retry';
+import { AmbiguousDeleteError, VeeamApiError, VeeamNetworkError, VeeamProtocolError } from './errors';
+import { isCertainlyNotProcessed, type GuardedSend } from './retry';
+import { mayConcernVm, parseSessionLog } from './sessionLog';
 import type { TransportRequest, TransportResponse } from './transport';
-import type { DeleteSubmission, JobSession } from './types';
+import type { JobSession } from './types';
+import { jobSessionSchema, pageSchema, parseWire } from './wire';
 
-/** Sends an authorised request; `canRetry` gates the retry loop, `onAttempt` counts requests sent. */
-export type GuardedSend = (
-  request: TransportRequest,
-  options: { canRetry?: (error: unknown) => boolean; onAttempt?: () => void },
-) => Promise<TransportResponse>;
+const sessionPageSchema = pageSchema(jobSessionSchema);
+
+/**
+ * How much earlier than the attempt (by this host's clock) the appliance may stamp the session it started.
+ * Runs list the deletion sessions that started since their own start less this much (see
+ * listDeletionSessions), so every session an earlier run left in this window is known, never adopted.
+ */
+export const SESSION_CLOCK_SKEW_MS = 30_000;
 
 export interface DeleteGuardOptions {
   profile: ApiProfile;
   send: GuardedSend;
-  now(): number;
-  sleep(ms: number, abortSignal?: AbortSignal): Promise<void>;
-  /** How far before the attempt a found session may have started, for clock skew (default 2 min). */
-  lookbackMs?: number;
+  clock: Pick<Clock, 'now' | 'sleep'>;
+  /** Sessions this client created or adopted; an adopted session joins it. */
+  claimed: Set<string>;
   /** Wait before the second look for a session (default 2 s). */
   settleMs?: number;
 }
 
+export interface GuardedDelete<T> {
+  request: TransportRequest;
+  /** The VM the request deletes for (the first of a batch): its sessions are the candidates. */
+  vmId: string;
+  /** Deletion sessions that existed before this run submitted anything; never adopted. */
+  knownSessionIds?: ReadonlySet<string>;
+  /** Maps the appliance's answer; a VeeamProtocolError thrown here counts as ambiguous. */
+  read(response: TransportResponse, attempts: number): T;
+  /** The result when the attempt's session was found instead of an answer. */
+  adopted(session: JobSession, attempts: number): T;
+  /** Maps a final (non-ambiguous) error, e.g. 404/423 on a point delete; rethrows the rest. */
+  failed?(error: unknown, attempts: number): T;
+}
+
+/** The appliance may have acted on the delete: a 2xx it could not read counts as well. */
 export function isAmbiguousDeleteFailure(error: unknown): boolean {
+  if (error instanceof VeeamProtocolError) return true;
   if (error instanceof VeeamNetworkError) return !error.notSent;
   return error instanceof VeeamApiError && (error.status === 502 || error.status === 504);
 }
 
 /** UTC YYYY-MM-DDTHH:MM:SSZ, the only FromUtc format v8.1 accepts. */
-function fromUtc(epochMs: number): string {
+export function fromUtc(epochMs: number): string {
   return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export async function submitDelete(
-  options: DeleteGuardOptions,
-  request: TransportRequest,
-  vmIds: readonly string[],
-): Promise<DeleteSubmission> {
+export async function submitDelete<T>(options: DeleteGuardOptions, target: GuardedDelete<T>): Promise<T> {
   let attempts = 0;
+  const { request } = target;
   for (let resend = 0; ; resend++) {
-    const attemptAt = options.now();
+    const attemptAt = options.clock.now();
     try {
       const response = await options.send(request, {
         canRetry: isCertainlyNotProcessed,
         onAttempt: () => attempts++,
       });
-      if (response.status === 204) return { kind: 'nothingToDelete', attempts };
-      return { kind: 'session', session: response.body as JobSession, attempts };
+      return target.read(response, attempts);
     } catch (error) {
-      if (!isAmbiguousDeleteFailure(error)) throw error;
-      if (!options.profile.sessionsPath) throw new AmbiguousDeleteError(vmIds[0], error as Error);
+      if (!isAmbiguousDeleteFailure(error)) {
+        if (target.failed) return target.failed(error, attempts);
+        throw error;
+      }
+      if (!options.profile.sessionsPath) throw new AmbiguousDeleteError(target.vmId, error as Error);
       let found: JobSession | undefined;
       try {
-        found = await findDeleteSession(options, vmIds[0], attemptAt, request.abortSignal);
+        found = await findAttemptSession(options, target, attemptAt);
         if (!found) {
-          await options.sleep(options.settleMs ?? 2_000, request.abortSignal);
-          found = await findDeleteSession(options, vmIds[0], attemptAt, request.abortSignal);
+          await options.clock.sleep(options.settleMs ?? 2_000, request.abortSignal);
+          found = await findAttemptSession(options, target, attemptAt);
         }
       } catch {
-        throw new AmbiguousDeleteError(vmIds[0], error as Error);
+        throw new AmbiguousDeleteError(target.vmId, error as Error);
       }
-      if (found) return { kind: 'session', session: found, attempts };
+      if (found) {
+        options.claimed.add(found.id);
+        return target.adopted(found, attempts);
+      }
       // Checked: the failed delete never took effect. One resend; a second ambiguous failure is final.
       if (resend >= 1) throw error;
     }
@@ -75,50 +103,60 @@ export async function submitDelete(
 }
 
 /**
- * The newest deletion session for `vmId` that started since the attempt (less the lookback). The log check
- * guards against an appliance that ignores the ResourceId filter: a session whose log names other VMs only
- * is not ours.
+ * The newest deletion session for the VM that this attempt may have started (see the file comment). The
+ * log check guards against an appliance that ignores the ResourceId filter: a session whose log names
+ * other VMs only is not ours.
  */
-async function findDeleteSession(
+async function findAttemptSession(
   options: DeleteGuardOptions,
-  vmId: string,
+  target: GuardedDelete<unknown>,
   attemptAt: number,
-  abortSignal?: AbortSignal,
 ): Promise<JobSession | undefined> {
   const { profile } = options;
+  const { vmId, knownSessionIds } = target;
+  const abortSignal = target.request.abortSignal;
+  const earliest = attemptAt - SESSION_CLOCK_SKEW_MS;
   const query = new URLSearchParams();
   for (const type of profile.deleteSessionTypes) query.append('Types', type);
   query.set('ResourceId', vmId);
-  query.set('FromUtc', fromUtc(attemptAt - (options.lookbackMs ?? 120_000)));
+  query.set('FromUtc', fromUtc(earliest));
   query.set('Limit', '20');
   const { body } = await options.send(
     {
       method: 'GET',
       path: `${profile.sessionsPath}?${query}`,
       route: profile.sessionsPath!,
-      kind: 'other',
+      kind: 'list',
       abortSignal,
     },
     {},
   );
-  const candidates = [...(((body ?? {}) as { results?: JobSession[] }).results ?? [])].sort((a, b) =>
-    String(b.executionStartTime ?? '').localeCompare(String(a.executionStartTime ?? '')),
-  );
+  const candidates = parseWire(sessionPageSchema, body, profile.sessionsPath!)
+    .results.filter(
+      (s) =>
+        !knownSessionIds?.has(s.id) &&
+        !options.claimed.has(s.id) &&
+        startedAtMs(s) !== undefined &&
+        startedAtMs(s)! >= earliest,
+    )
+    .sort((a, b) => startedAtMs(b)! - startedAtMs(a)!);
   for (const session of candidates) {
-    const id = String(session.id);
     const { body: log } = await options.send(
       {
         method: 'GET',
-        path: profile.sessionLogPath(id),
-        route: `${profile.base}/jobSessions/{id}/log`,
-        kind: 'other',
+        path: profile.sessionLogPath(session.id),
+        route: profile.sessionLogRoute,
+        kind: 'list',
         abortSignal,
       },
       {},
     );
-    const items = ((log ?? {}) as { log?: Array<{ resourceHashId?: string }> | null }).log ?? [];
-    const named = items.filter((item) => item.resourceHashId);
-    if (named.length === 0 || named.some((item) => item.resourceHashId === vmId)) return session;
+    if (mayConcernVm(parseSessionLog(log, profile.sessionLogRoute), vmId)) return session;
   }
   return undefined;
+}
+
+function startedAtMs(session: JobSession): number | undefined {
+  const ms = Date.parse(session.executionStartTime ?? '');
+  return Number.isFinite(ms) ? ms : undefined;
 }

@@ -10,8 +10,11 @@ export interface ProblemDetails {
   errors?: Record<string, string[]>;
 }
 
+/** Base of every error the appliance client throws, so callers test one class instead of listing them. */
+export abstract class VeeamError extends Error {}
+
 /** The appliance answered with a non-2xx status. */
-export class VeeamApiError extends Error {
+export class VeeamApiError extends VeeamError {
   override readonly name = 'VeeamApiError';
   readonly title?: string;
   readonly detail?: string;
@@ -37,7 +40,7 @@ export class VeeamApiError extends Error {
 }
 
 /** The request failed below HTTP: refused, reset, timed out, DNS. */
-export class VeeamNetworkError extends Error {
+export class VeeamNetworkError extends VeeamError {
   override readonly name = 'VeeamNetworkError';
   constructor(
     readonly code: string,
@@ -51,7 +54,7 @@ export class VeeamNetworkError extends Error {
 }
 
 /** The appliance's certificate was not trusted. */
-export class VeeamTlsError extends Error {
+export class VeeamTlsError extends VeeamError {
   override readonly name = 'VeeamTlsError';
   constructor(
     readonly code: string,
@@ -66,7 +69,7 @@ export class VeeamTlsError extends Error {
 }
 
 /** The appliance rejected the user name or password. */
-export class VeeamAuthError extends Error {
+export class VeeamAuthError extends VeeamError {
   override readonly name = 'VeeamAuthError';
   constructor(
     readonly status: number,
@@ -76,7 +79,35 @@ export class VeeamAuthError extends Error {
   }
 }
 
-export class MfaRequiredError extends Error {
+/**
+ * Logged in, but the appliance (or a proxy in front of it) refused an authenticated request: the account
+ * lacks a role, or a WAF blocks the path. A connect failure, not a version guess.
+ */
+export class VeeamAccessError extends VeeamError {
+  override readonly name = 'VeeamAccessError';
+  constructor(
+    readonly status: number,
+    readonly route: string,
+  ) {
+    super(
+      `The appliance refused ${route} after login (${status}); check the account's role and any proxy in front`,
+    );
+  }
+}
+
+/** The appliance does not speak the configured (or any supported) API version. */
+export class VeeamApiVersionError extends VeeamError {
+  override readonly name = 'VeeamApiVersionError';
+  constructor(
+    /** The setting: 'v1', 'v8.1' or 'auto'. */
+    readonly apiVersion: string,
+    detail: string,
+  ) {
+    super(`API version ${apiVersion} cannot be used: ${detail}`);
+  }
+}
+
+export class MfaRequiredError extends VeeamError {
   override readonly name = 'MfaRequiredError';
   constructor() {
     super('MFA is enabled for this account; use a service account without MFA');
@@ -84,12 +115,27 @@ export class MfaRequiredError extends Error {
 }
 
 /** A delete may or may not have reached the appliance, and no safe check could tell. */
-export class AmbiguousDeleteError extends Error {
+export class AmbiguousDeleteError extends VeeamError {
   override readonly name = 'AmbiguousDeleteError';
   constructor(
     readonly vmId: string,
     cause?: Error,
   ) {
     super('unknown whether the delete was accepted', { cause });
+  }
+}
+
+/**
+ * A 2xx answer whose JSON does not have the documented shape. The message names the route and the JSON
+ * path of the first mismatch, never a value: bodies may carry names an admin does not want in logs.
+ */
+export class VeeamProtocolError extends VeeamError {
+  override readonly name = 'VeeamProtocolError';
+  constructor(
+    readonly route: string,
+    /** JSON path of the first field that did not match, e.g. results[3].id. */
+    readonly field: string,
+  ) {
+    super(`The appliance's answer to ${route} is not in the expected shape (at ${field || 'the body'})`);
   }
 }

@@ -4,6 +4,13 @@
  */
 import type { RetryOptions } from './types';
 import { VeeamApiError, VeeamNetworkError } from './errors';
+import type { TransportRequest, TransportResponse } from './transport';
+
+/** Sends a request through the retry loop; `canRetry` gates the loop, `onAttempt` counts requests sent. */
+export type GuardedSend = (
+  request: TransportRequest,
+  options: { canRetry?: (error: unknown) => boolean; onAttempt?: () => void },
+) => Promise<TransportResponse>;
 
 export const RETRY_DEFAULTS: Required<RetryOptions> = {
   maxRetries: 4,

@@ -3,13 +3,14 @@
  * switch, the per-VM view of a batch session, and the last 20 log entries on Warning, Error or TimedOut.
  */
 import { z } from 'zod';
-import type { LogEntry } from '../report';
 import { PROFILES, routeOf, type ApiProfile } from './api';
 import { parseTimeSpanMs } from './interval';
 import { createPoller } from './poller';
 import { isTransientError } from './retry';
 import type { Scheduler } from './scheduler';
+import { itemsForVm, lastEntries, vmStatus, type LogItem } from './sessionLog';
 import type { SessionReader } from './sessionReader';
+import { isTerminalStatus } from './sessionStatus';
 import type {
   JobSession,
   PollIntervalPolicy,
@@ -21,25 +22,12 @@ import type {
 } from './types';
 
 export const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
-export const LOG_ENTRIES_KEPT = 20;
 /**
  * Polls in a row that may fail (each after the transport's own retries) before the poller gives up on a
  * session. A blip on the appliance must not turn a running deletion into a failure, but an appliance
  * that stays down must not hold the run until the maximum wait either.
  */
 export const MAX_CONSECUTIVE_POLL_FAILURES = 5;
-
-const TERMINAL: ReadonlySet<string> = new Set<TerminalSessionStatus>([
-  'Success',
-  'Warning',
-  'Error',
-  'Canceled',
-  'NeverExecuted',
-]);
-
-export function isTerminalStatus(status: string): status is TerminalSessionStatus {
-  return TERMINAL.has(status);
-}
 
 const stateSchema = z.object({
   v: z.literal(1),
@@ -67,7 +55,7 @@ export interface SessionAdapterDeps {
   scheduler: Scheduler;
   reader: SessionReader;
   policy: PollIntervalPolicy;
-  getLog(profile: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<unknown>;
+  getLog(profile: ApiProfile, sessionId: string, abortSignal?: AbortSignal): Promise<LogItem[]>;
   onWarning(message: string): void;
   now(): number;
 }
@@ -210,15 +198,9 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
   }
 
   async function readLog(s: PollState, abortSignal?: AbortSignal) {
-    const body = (await deps.getLog(profile, s.sessionId, abortSignal)) as
-      { log?: RawLogItem[] | null } | undefined;
-    const items = (body?.log ?? []).filter((item) => !s.vmId || item.resourceHashId === s.vmId);
-    const entries: LogEntry[] = items.slice(-LOG_ENTRIES_KEPT).map((item) => ({
-      time: item.logTime ?? '',
-      status: item.status ?? '',
-      message: item.message ?? '',
-    }));
-    return { forVm: items, entries };
+    const all = await deps.getLog(profile, s.sessionId, abortSignal);
+    const items = s.vmId ? itemsForVm(all, s.vmId) : all;
+    return { forVm: items, entries: lastEntries(items) };
   }
 
   return {
@@ -228,22 +210,6 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     onProgress: poller.onProgress,
     serialize: poller.serialize,
   };
-}
-
-interface RawLogItem {
-  logTime?: string;
-  status?: string;
-  message?: string;
-  resourceHashId?: string;
-}
-
-/** In a batch session one VM can succeed while the session as a whole ends Warning or Error. */
-function vmStatus(items: readonly RawLogItem[], sessionStatus: TerminalSessionStatus): TerminalSessionStatus {
-  if (items.length === 0) return sessionStatus;
-  const statuses = new Set(items.map((i) => i.status));
-  if (statuses.has('Error')) return 'Error';
-  if (statuses.has('Warning')) return 'Warning';
-  return 'Success';
 }
 
 /**

@@ -5,7 +5,9 @@
  * one page holds, the page answers only part of a burst for a large parse, so it is left out for a while.
  */
 import type { ApiProfile } from './api';
+import { ACTIVE_STATUSES, isActiveStatus } from './sessionStatus';
 import type { JobSession } from './types';
+import { jobSessionSchema, pageSchema, parseWire } from './wire';
 
 export type GetJson = (path: string, route: string) => Promise<{ body: unknown; retryAfterMs?: number }>;
 
@@ -19,8 +21,7 @@ export interface SessionReader {
   read(sessionId: string, path: string, route: string, type?: string): Promise<SessionRead>;
 }
 
-/** Statuses that the running-page query asks for: everything not terminal. */
-const ACTIVE_STATUSES = ['Running', 'Pending', 'RunningWithWarning', 'RunningWithError', 'Canceling'];
+const sessionPageSchema = pageSchema(jobSessionSchema);
 
 interface Waiting {
   sessionId: string;
@@ -53,7 +54,10 @@ export function createSessionReader(options: {
     if (!pending) {
       pending = options
         .getJson(path, route)
-        .then(({ body, retryAfterMs }) => ({ session: body as JobSession, retryAfterMs }))
+        .then(({ body, retryAfterMs }) => ({
+          session: parseWire(jobSessionSchema, body, route),
+          retryAfterMs,
+        }))
         .finally(() => inFlight.delete(sessionId));
       inFlight.set(sessionId, pending);
     }
@@ -69,8 +73,8 @@ export function createSessionReader(options: {
       `${options.profile.sessionsPath}?${query}`,
       `${options.profile.sessionsPath}`,
     );
-    const page = (body ?? {}) as { results?: JobSession[]; totalCount?: number };
-    const results = page.results ?? [];
+    const page = parseWire(sessionPageSchema, body, options.profile.sessionsPath!);
+    const results = page.results;
     return {
       byId: new Map(results.map((s) => [String(s.id), s])),
       complete: page.totalCount === undefined || results.length >= page.totalCount,
@@ -93,7 +97,7 @@ export function createSessionReader(options: {
     }
     for (const waiting of batch) {
       const running = page?.byId.get(waiting.sessionId);
-      if (running && ACTIVE_STATUSES.includes(running.status)) {
+      if (running && isActiveStatus(running.status)) {
         waiting.resolve({ session: running });
         continue;
       }

@@ -6,9 +6,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import fetch, { FetchError, type RequestInit, type Response } from 'node-fetch';
 import pLimit from 'p-limit';
+import type { Clock } from '../clock';
 import { VeeamApiError, VeeamNetworkError, VeeamTlsError, type ProblemDetails } from './errors';
 import { parseRetryAfterMs } from './retry';
 import type { RequestInfo } from './types';
@@ -16,7 +16,7 @@ import type { RequestInfo } from './types';
 export interface TransportOptions {
   /** Validated appliance base URL (see parseApplianceUrl). */
   baseUrl: URL;
-  /** PEM certificate or CA trusted in addition to the public roots. */
+  /** PEM certificate or CA: when given, the only trust anchor for the appliance (public roots are not used). */
   caCert?: string;
   /** Per-request timeout in ms. */
   requestTimeoutMs: number;
@@ -25,7 +25,8 @@ export interface TransportOptions {
   onRequest?: (info: RequestInfo) => void;
   /** Strings that must never leave in an error message (password, tokens). */
   secrets: () => readonly string[];
-  now?: () => number;
+  /** Times each request and arms its timeout. */
+  clock: Clock;
 }
 
 export interface TransportRequest {
@@ -62,14 +63,18 @@ const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS
 export function createTransport(options: TransportOptions): Transport {
   const origin = options.baseUrl.origin;
   const basePath = options.baseUrl.pathname.replace(/\/+$/, '');
-  const now = options.now ?? Date.now;
+  const { clock } = options;
+  const now = () => clock.now();
   const isHttps = options.baseUrl.protocol === 'https:';
-  // `ca` replaces Node's roots, so the public roots are kept next to the pinned PEM.
+  // A configured PEM is a pin: `ca` replaces Node's public roots, so a certificate another CA issued for the
+  // same hostname is refused. rejectUnauthorized is explicit so NODE_TLS_REJECT_UNAUTHORIZED=0 in the
+  // environment cannot switch verification off.
   const agent = isHttps
     ? new https.Agent({
         keepAlive: true,
         maxSockets: options.maxInFlight,
-        ca: options.caCert ? [...tls.rootCertificates, options.caCert] : undefined,
+        rejectUnauthorized: true,
+        ca: options.caCert,
       })
     : new http.Agent({ keepAlive: true, maxSockets: options.maxInFlight });
   const limit = pLimit(options.maxInFlight);
@@ -84,7 +89,7 @@ export function createTransport(options: TransportOptions): Transport {
   async function exchange(request: TransportRequest): Promise<TransportResponse> {
     const cleanPath = request.path.split('?')[0];
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), options.requestTimeoutMs);
+    const timer = clock.setTimer(() => timeout.abort(), options.requestTimeoutMs);
     const signal = request.abortSignal
       ? AbortSignal.any([request.abortSignal, timeout.signal])
       : timeout.signal;
@@ -123,7 +128,7 @@ export function createTransport(options: TransportOptions): Transport {
       }
       throw classify(error, request, cleanPath, origin);
     } finally {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       options.onRequest?.({
         method: request.method,
         path: request.route,

@@ -2,6 +2,7 @@
  * The public surface of the Veeam appliance client. The engine, the functions, the CLI and the
  * benchmark depend on these types only; everything else under shared/veeam/ is an implementation detail.
  */
+import type { Clock } from '../clock';
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 
 export type ApiVersionSetting = ApiVersion | 'auto';
@@ -19,6 +20,22 @@ export interface JobSession {
   executionDuration?: string | null;
   usn?: number;
   _links?: Record<string, { href: string }>;
+}
+
+/** A VM restore point as v8.1 lists it (GET /restorePoints/virtualMachines); items carry no VM id. */
+export interface RestorePoint {
+  id: string;
+  /** Snapshot | AzureBlob | ManualSnapshot | Unknown; only ManualSnapshot points are cleanup targets. */
+  backupDestination: string;
+  /** ISO date-time of creation, as the appliance sent it (not validated here: the planner decides). */
+  pointInTime?: string;
+  /** ISO date-time until which the point cannot be deleted. */
+  immutableTill?: string;
+  vmName?: string;
+  regionName?: string;
+  type?: string;
+  isCorrupted?: boolean;
+  jobSessionId?: string;
 }
 
 /** Timing of the session poll schedule. Every value has a default tuned by `npm run bench`. */
@@ -74,7 +91,8 @@ export interface RequestInfo {
   method: string;
   /** Path without query string or credentials, e.g. /api/v8.1/jobSessions/{id}. */
   path: string;
-  kind: 'auth' | 'delete' | 'poll' | 'other';
+  /** list: restore-point and deletion-session listings (and the delete guard's look for a session). */
+  kind: 'auth' | 'delete' | 'poll' | 'list' | 'other';
   status?: number;
   durationMs: number;
   ok: boolean;
@@ -85,7 +103,10 @@ export interface VeeamClientOptions {
   baseUrl: string;
   username: string;
   password: string;
-  /** default 'auto': probe v8.1, fall back to v1. */
+  /**
+   * default 'auto': after login, probe v8.1 with the token; only a 404 falls back to v1. A pinned version
+   * is checked at connect (VeeamApiVersionError when the appliance lacks it).
+   */
   apiVersion?: ApiVersionSetting;
   /** PEM certificate or CA to trust for a self-signed appliance. */
   caCert?: string;
@@ -97,6 +118,13 @@ export interface VeeamClientOptions {
   poll?: PollOptions;
   /** After an ambiguous delete failure, wait this long before looking for its session again (default 2 s). */
   deleteCheckSettleMs?: number;
+  /**
+   * The one source of time (default systemClock): request timeouts, retry waits, token refresh, the poll
+   * schedule and deadlines, and the delete guard's settle wait all read it.
+   */
+  clock?: Clock;
+  /** Source of retry jitter in [0, 1) (default Math.random); tests pass a fixed one. */
+  random?: () => number;
   /** Called once per HTTP exchange. */
   onRequest?: (info: RequestInfo) => void;
   /** Called for conditions an admin should see but that don't fail a VM (e.g. a foreign self link). */
@@ -166,7 +194,58 @@ export interface RequestCounts {
   auth: number;
   delete: number;
   poll: number;
+  list: number;
   other: number;
+}
+
+export interface DeleteOptions extends CallOptions {
+  /**
+   * Deletion sessions that existed before this run submitted anything (DeletionSessionListing.knownIds):
+   * after an ambiguous failure none of them is taken for this delete's session.
+   */
+  knownSessionIds?: ReadonlySet<string>;
+}
+
+export interface DeletionSessionListing {
+  /** Ids of every deletion session that was running or had started since sinceMs when listed. */
+  readonly knownIds: ReadonlySet<string>;
+  /** The running deletion session that names this VM, if any (a re-run follows it instead of re-sending). */
+  runningFor(vmId: string): JobSession | undefined;
+}
+
+export interface ListDeletionSessionsOptions extends CallOptions {
+  /**
+   * Epoch ms: sessions that started at or after it are listed, running ones whenever they started. Use the
+   * run's start less SESSION_CLOCK_SKEW_MS, so every session the delete guard could mistake is known.
+   */
+  sinceMs: number;
+}
+
+/** The answer to a delete of one restore point (v8.1). */
+export type PointDeleteSubmission =
+  | { kind: 'session'; session: JobSession; attempts: number }
+  /** 404: the point is already gone. */
+  | { kind: 'gone'; attempts: number }
+  /** 423: locked (immutable or in use); not retried in this run. */
+  | { kind: 'locked'; attempts: number; message: string };
+
+export interface ListRestorePointsOptions extends CallOptions {
+  /** Points per request (default 100, the appliance's default page). */
+  pageSize?: number;
+}
+
+/** What the client tells its caller about each retry decision (for one log line per retry). */
+export interface RetryNotice {
+  method: string;
+  /** Route without query string, ids templated. */
+  path: string;
+  /** The retry about to be made (1 for the first). */
+  retryCount: number;
+  delayMs: number;
+  /** The strategy that decided: 'throttling' (Retry-After) or 'exponential'. */
+  strategy: string;
+  /** e.g. 'status 503' or 'ECONNRESET'; never a body or a token. */
+  reason: string;
 }
 
 export interface VeeamClient {
@@ -175,15 +254,33 @@ export interface VeeamClient {
   /** Logs in and settles the API version ('auto' probes once). Idempotent. */
   connect(options?: CallOptions): Promise<{ apiVersion: ApiVersion }>;
   readonly apiVersion: ApiVersion | undefined;
-  deleteSnapshots(vmId: string, options?: CallOptions): Promise<DeleteSubmission>;
+  deleteSnapshots(vmId: string, options?: DeleteOptions): Promise<DeleteSubmission>;
   /** v8.1 only: one session for many VMs. */
-  deleteSnapshotsBatch(vmIds: readonly string[], options?: CallOptions): Promise<DeleteSubmission>;
-  /** Dry run: what a delete would remove. Throws VeeamApiError 404 for an unknown VM. */
+  deleteSnapshotsBatch(vmIds: readonly string[], options?: DeleteOptions): Promise<DeleteSubmission>;
+  /** Dry run of the bulk delete: what it would remove. Throws VeeamApiError 404 for an unknown VM. */
   planDeletion(vmId: string, options?: CallOptions): Promise<DeletionPlan>;
+  /**
+   * v8.1 only: every restore point of the VM (all destinations; callers select), paged at `pageSize`.
+   * Throws VeeamApiVersionError on v1.
+   */
+  listRestorePoints(vmId: string, options?: ListRestorePointsOptions): Promise<RestorePoint[]>;
+  /** v8.1 only: DELETE one restore point, through the same delete guard as the bulk deletes. */
+  deleteRestorePoint(
+    vmId: string,
+    restorePointId: string,
+    options?: DeleteOptions,
+  ): Promise<PointDeleteSubmission>;
+  /** v8.1: the run's one listing of deletion sessions; v1 (no such listing) resolves to undefined. */
+  listDeletionSessions(options: ListDeletionSessionsOptions): Promise<DeletionSessionListing | undefined>;
   getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
   getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
   createSessionPoller(session: JobSession, options?: SessionPollerOptions): SessionPollerLike;
   restorePoller(serialized: string): SessionPollerLike;
+  /**
+   * Best effort DELETE /api/oauth2/token (counted as auth), bounded by 2 s; never throws, a no-op when
+   * never logged in. Call it at the end of every run.
+   */
+  logout(options?: CallOptions): Promise<void>;
   /** Requests sent so far, by kind. */
   readonly requestCounts: RequestCounts;
   /** Releases the keep-alive agent and the poll scheduler. */

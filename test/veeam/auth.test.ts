@@ -1,5 +1,6 @@
 import { MfaRequiredError, VeeamAuthError } from '../../shared/veeam/errors';
-import { clientFor, closeAll, leakSurface, PASSWORD, simulator, USERNAME } from './helpers';
+import { createFakeClock } from '../support/fakeClock';
+import { clientFor, closeAll, leakSurface, PASSWORD, simulator, until, USERNAME } from './helpers';
 
 afterEach(closeAll);
 
@@ -26,13 +27,18 @@ describe('token lifecycle', () => {
     expect(client.requests.filter((r) => r.status === 401)).toHaveLength(1);
   });
 
-  it('refreshes shortly before expiry without waiting for a 401', async () => {
-    const sim = await simulator({ vms: [VM], accessTokenLifetimeSec: 1 });
-    const client = clientFor(sim, { apiVersion: 'v8.1' });
+  it('refreshes shortly before expiry (on the injected clock) without waiting for a 401', async () => {
+    // A 60 s token is refreshed 30 s before expiry (half its lifetime caps the default 60 s margin).
+    const sim = await simulator({ vms: [VM], accessTokenLifetimeSec: 60 });
+    const clock = createFakeClock(Date.now());
+    const client = clientFor(sim, { apiVersion: 'v8.1', clock });
     await client.connect();
-    await new Promise((r) => setTimeout(r, 600)); // past half of the 1 s lifetime
+    await clock.advance(29_999);
     await client.planDeletion(VM.id);
-    expect(sim.counters.tokensIssued.refresh).toBe(1);
+    expect(sim.counters.tokensIssued.refresh).toBe(0);
+    await clock.advance(1);
+    await client.planDeletion(VM.id);
+    expect(sim.counters.tokensIssued).toEqual({ password: 1, refresh: 1 });
     expect(client.requests.some((r) => r.status === 401)).toBe(false);
   });
 
@@ -73,5 +79,44 @@ describe('token lifecycle', () => {
     expect(error).toBeInstanceOf(MfaRequiredError);
     expect(error.message).toBe('MFA is enabled for this account; use a service account without MFA');
     expect(leakSurface(error)).not.toContain(PASSWORD);
+  });
+});
+
+describe('logout', () => {
+  it('revokes the token with DELETE /api/oauth2/token, counted as auth; the next request logs in again', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const client = clientFor(sim, { apiVersion: 'v8.1' });
+    await client.connect();
+    await client.logout();
+    expect(sim.counters.requestsByRoute['token.delete']).toBe(1);
+    expect(client.requests.filter((r) => r.kind === 'auth').map((r) => [r.method, r.status])).toEqual([
+      ['POST', 200],
+      ['DELETE', 204],
+    ]);
+    await client.planDeletion(VM.id);
+    expect(sim.counters.tokensIssued.password).toBe(2);
+  });
+
+  it('is a no-op when never logged in', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const client = clientFor(sim);
+    await client.logout();
+    expect(client.requests).toEqual([]);
+  });
+
+  it('never throws and gives up after 2 s (on the injected clock) when the appliance does not answer', async () => {
+    const sim = await simulator({ vms: [VM] });
+    const clock = createFakeClock(Date.now());
+    const client = clientFor(sim, { apiVersion: 'v8.1', clock, requestTimeoutMs: 600_000 });
+    await client.connect();
+    sim.addFault({ route: 'token.delete', kind: 'slow', delayMs: 60_000, times: 1 });
+    let settled = false;
+    const out = client.logout().then(() => (settled = true));
+    await until(() => sim.counters.requestsByRoute['token.delete'] === 1, 'the logout request');
+    await clock.advance(1_999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    await out;
+    expect(settled).toBe(true);
   });
 });

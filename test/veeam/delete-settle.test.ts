@@ -1,4 +1,4 @@
-import { clientFor, closeAll, PASSWORD, simulator, USERNAME } from './helpers';
+import { clientFor, closeAll, PASSWORD, recordingClock, simulator, until, USERNAME } from './helpers';
 
 afterEach(closeAll);
 
@@ -19,13 +19,16 @@ async function deleteDirectly(url: string, vmId: string): Promise<string> {
 describe('ambiguous delete on v8.1: the session of a request processed late', () => {
   it('is found on the second look after the settle time, and the delete is not sent again', async () => {
     const sim = await simulator({ vms: [{ id: 'vm-late', sessionDurationMs: 50 }] });
-    const client = clientFor(sim, { deleteCheckSettleMs: 600 });
+    const clock = recordingClock();
+    const client = clientFor(sim, { deleteCheckSettleMs: 600, clock, requestTimeoutMs: 600_000 });
     await client.connect();
-    // The connection drops before the appliance answers; the request is processed a little later.
+    // The connection drops before the appliance answers; the request is processed a little later,
+    // while the guard waits out its settle time after a first look that found nothing.
     sim.addFault({ route: 'v8.1.deleteManualSnapshots', kind: 'drop', phase: 'before', times: 1 });
     const submitting = client.deleteSnapshots('vm-late');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => clock.sleeps.includes(600), 'the settle wait');
     const lateSessionId = await deleteDirectly(sim.url, 'vm-late');
+    await clock.advance(600);
 
     const submission = await submitting;
 

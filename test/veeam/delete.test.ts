@@ -17,7 +17,7 @@ describe('API generations', () => {
     await expect(client.connect()).resolves.toEqual({ apiVersion: 'v8.1' });
     expect(client.apiVersion).toBe('v8.1');
     await client.connect();
-    expect(sim.counters.requestsByRoute['v8.1.serviceIsUp']).toBe(1);
+    expect(sim.counters.requestsByRoute['v8.1.about']).toBe(1);
   });
 
   it('auto falls back to v1 on a v1-only appliance', async () => {

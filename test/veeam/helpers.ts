@@ -1,6 +1,7 @@
 /** Shared set-up for the client tests against the appliance simulator. */
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../dev/simulator';
 import { createVeeamClient } from '../../shared/veeam/client';
+import { createFakeClock, type FakeClock } from '../support/fakeClock';
 import type { RequestInfo, VeeamClient, VeeamClientOptions } from '../../shared/veeam/types';
 
 export const PASSWORD = 'CANARY-PASSWORD-7f3a9c';
@@ -63,4 +64,27 @@ export function leakSurface(...texts: unknown[]): string {
         : JSON.stringify(t),
     )
     .join('\n');
+}
+
+/** Waits (on real time: the simulator runs on it) until `condition` holds, for events the test cannot await. */
+export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A fake clock that also records every sleep asked of it (retry waits, the delete guard's settle wait). */
+export function recordingClock(startMs = Date.now()): FakeClock & { sleeps: number[] } {
+  const fake = createFakeClock(startMs);
+  const sleep = fake.sleep.bind(fake);
+  const sleeps: number[] = [];
+  return Object.assign(fake, {
+    sleeps,
+    sleep: (ms: number, signal?: AbortSignal) => {
+      sleeps.push(ms);
+      return sleep(ms, signal);
+    },
+  });
 }
