@@ -4,7 +4,7 @@ import type { LogEntry } from '../report';
 import { PROFILES } from '../veeam/api';
 import { createVeeamClient } from '../veeam/client';
 import { MfaRequiredError, VeeamApiError, VeeamAuthError } from '../veeam/errors';
-import { isTerminalStatus } from '../veeam/session';
+import { isTerminalStatus } from '../veeam/sessionStatus';
 import type { JobSession, VeeamClient } from '../veeam/types';
 
 export interface SessionLookup {

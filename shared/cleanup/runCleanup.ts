@@ -3,7 +3,7 @@ import { systemClock } from '../clock';
 import type { ApiVersion, Report, SkipReason } from '../report';
 import { dependencyFromRequest } from '../telemetry/fromRequest';
 import { createVeeamClient } from '../veeam/client';
-import { DELETE_LOOKBACK_MS } from '../veeam/deleteGuard';
+import { SESSION_CLOCK_SKEW_MS } from '../veeam/deleteGuard';
 import { MfaRequiredError, VeeamAuthError } from '../veeam/errors';
 import type { VeeamClient } from '../veeam/types';
 import { RunContext } from './context';
@@ -155,7 +155,7 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
     if (!dryRun && base.apiVersion === 'v8.1') {
       try {
         context.runningSessions = await client.listDeletionSessions({
-          sinceMs: startedAtMs - DELETE_LOOKBACK_MS,
+          sinceMs: startedAtMs - SESSION_CLOCK_SKEW_MS,
           abortSignal: signal,
         });
       } catch (error) {
