@@ -6,6 +6,9 @@ import { runTelemetryChild, type ChildRun } from './childProcess';
 
 const CLIENT_ID = '6a1e7c2d-0b9f-4c3e-8d21-5f4a3b2c1d0e';
 const TOKEN = 'mi-token-canary-7f3a91';
+// Each case starts a child that loads the SDK through ts-register: slow on a busy 2-core runner.
+jest.setTimeout(120_000);
+
 const CHILD = { canary: 'unused', traceParent: '', flushTimeoutMs: 5000, runner: 'fromEnv' as const };
 
 describe('App Insights with local auth disabled: events carry a managed-identity token (real SDK, child process)', () => {
