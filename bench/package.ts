@@ -1,12 +1,14 @@
 /**
  * npm run package: the deployable artifact, one esbuild CommonJS bundle holding every function.
  *
- *   dist/deploy/app/   host.json, package.json (main: app.js), app.js, app.js.map, .funcignore
+ *   dist/deploy/app/    host.json, package.json (main: app.js), app.js + map, sdk.js + map, .funcignore
  *   dist/deploy/app.zip the same files, for `az functionapp deployment source config-zip`
  *
- * One bundle, because @azure/functions keeps its app.setup() state per module instance: separately bundled
- * functions would each carry their own copy. @azure/functions-core stays external: the host provides it.
- * No node_modules: everything else is inside app.js, so azd deploys with remoteBuild: false.
+ * One bundle for the functions, because @azure/functions keeps its app.setup() state per module instance:
+ * separately bundled functions would each carry their own copy. The SDKs the app already loads on first use
+ * (App Insights, OpenTelemetry, identity, Key Vault) go to sdk.js, which app.js requires only when that first
+ * use comes, so the cold start does not parse them. @azure/functions-core stays external: the host provides it.
+ * No node_modules: everything else is inside the two files, so azd deploys with remoteBuild: false.
  *
  * What bundling changes (see README, Deploy): require-in-the-middle can no longer patch bundled modules, so
  * the OpenTelemetry auto-instrumentation of third-party modules is gone (Node built-ins such as http are still
@@ -15,10 +17,20 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build, type Message } from 'esbuild';
+import { build, type BuildOptions, type Message, type Plugin } from 'esbuild';
 import { zipSync } from 'fflate';
 
 export const BUNDLE_FILE = 'app.js';
+export const SDK_FILE = 'sdk.js';
+
+/** What the app requires lazily (inside functions, on first use); sdk.js holds them. */
+export const LAZY_SDKS = [
+  'applicationinsights',
+  '@opentelemetry/api',
+  '@opentelemetry/context-async-hooks',
+  '@azure/identity',
+  '@azure/keyvault-secrets',
+] as const;
 
 export interface PackageResult {
   /** dist/deploy/app */
@@ -46,6 +58,52 @@ export function functionModules(root: string): string[] {
     .map((name) => `./functions/${name}`);
 }
 
+const SDK_NAMESPACE = 'lazy-sdk';
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * In app.js, the app's own `require('<lazy sdk>')` becomes `require('./sdk.js')['<sdk>']()`: still a
+ * synchronous require at first use, now of the second bundle. Requires from inside node_modules are left
+ * alone (the SDKs never sit in app.js, so only app code asks for them).
+ */
+const lazySdks: Plugin = {
+  name: 'lazy-sdks',
+  setup(plugin) {
+    plugin.onResolve({ filter: new RegExp(`^(${LAZY_SDKS.map(escape).join('|')})$`) }, (args) =>
+      args.importer.split(path.sep).includes('node_modules')
+        ? undefined
+        : { path: args.path, namespace: SDK_NAMESPACE },
+    );
+    plugin.onResolve(
+      { filter: new RegExp(`^\\./${escape(SDK_FILE)}$`), namespace: SDK_NAMESPACE },
+      (args) => ({
+        path: args.path,
+        external: true,
+      }),
+    );
+    plugin.onLoad({ filter: /.*/, namespace: SDK_NAMESPACE }, (args) => ({
+      contents: `module.exports = require('./${SDK_FILE}')[${JSON.stringify(args.path)}]();`,
+      loader: 'js',
+    }));
+  },
+};
+
+const COMMON: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  // Less to parse at cold start. Identifiers are not minified, and keepNames holds the names of classes and
+  // functions that errors and the SDKs' logs print.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  external: ['@azure/functions-core'],
+  logLevel: 'silent',
+};
+
 export async function buildPackage(root: string, options: PackageOptions = {}): Promise<PackageResult> {
   const outDir = options.outDir ?? path.join(root, 'dist/deploy');
   const dir = path.join(outDir, 'app');
@@ -56,20 +114,21 @@ export async function buildPackage(root: string, options: PackageOptions = {}): 
   const entry = functionModules(root)
     .map((file) => `Object.assign(module.exports, require(${JSON.stringify(file)}));`)
     .join('\n');
-  const result = await build({
-    stdin: { contents: entry, resolveDir: root, sourcefile: 'functions-entry.js', loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    // Minifying would rename the classes and functions that errors and the SDKs' logs name.
-    keepNames: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    external: ['@azure/functions-core'],
-    outfile: path.join(dir, BUNDLE_FILE),
-    logLevel: 'silent',
-  });
+  // Getters, so that loading sdk.js for Key Vault does not also start the App Insights SDK, and vice versa.
+  const sdkEntry = `module.exports = {\n${LAZY_SDKS.map((name) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify(name)}),`).join('\n')}\n};`;
+  const results = await Promise.all([
+    build({
+      ...COMMON,
+      stdin: { contents: entry, resolveDir: root, sourcefile: 'functions-entry.js', loader: 'js' },
+      outfile: path.join(dir, BUNDLE_FILE),
+      plugins: [lazySdks],
+    }),
+    build({
+      ...COMMON,
+      stdin: { contents: sdkEntry, resolveDir: root, sourcefile: 'sdk-entry.js', loader: 'js' },
+      outfile: path.join(dir, SDK_FILE),
+    }),
+  ]);
 
   const { name, version, description, license } = JSON.parse(
     readFileSync(path.join(root, 'package.json'), 'utf8'),
@@ -93,7 +152,7 @@ export async function buildPackage(root: string, options: PackageOptions = {}): 
     bytes: zip.byteLength,
     files: files.length,
     bundleBytes: statSync(path.join(dir, BUNDLE_FILE)).size,
-    warnings: result.warnings.map(formatWarning),
+    warnings: results.flatMap((result) => result.warnings.map(formatWarning)),
   };
 }
 

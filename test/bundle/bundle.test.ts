@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
-import { BUNDLE_FILE, buildPackage, type PackageResult } from '../../bench/package';
+import { BUNDLE_FILE, buildPackage, SDK_FILE, type PackageResult } from '../../bench/package';
 import type { SimulatorHandle } from '../../dev/simulator';
 import { startAppliance, USER, vms } from '../support/engine';
 import { startFakeIngestion, type FakeIngestion } from '../support/fake-ingestion';
@@ -56,6 +56,8 @@ describe('the staged package', () => {
       'app.js.map',
       'host.json',
       'package.json',
+      'sdk.js',
+      'sdk.js.map',
     ]);
     const manifest = JSON.parse(fs.readFileSync(path.join(pkg.dir, 'package.json'), 'utf8'));
     expect(manifest.main).toBe(BUNDLE_FILE);
@@ -72,8 +74,15 @@ describe('the staged package', () => {
 
   it('zips the same files (no .funcignore, no node_modules) within the 5 MB and 10-file targets', () => {
     const entries = Object.keys(unzipSync(fs.readFileSync(pkg.zipPath)));
-    expect(entries.sort()).toEqual(['app.js', 'app.js.map', 'host.json', 'package.json']);
-    expect(pkg.files).toBe(4);
+    expect(entries.sort()).toEqual([
+      'app.js',
+      'app.js.map',
+      'host.json',
+      'package.json',
+      'sdk.js',
+      'sdk.js.map',
+    ]);
+    expect(pkg.files).toBe(6);
     expect(pkg.bytes).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
 
@@ -83,10 +92,14 @@ describe('the staged package', () => {
 });
 
 describe('the bundle, run from a copy', () => {
-  it('registers the functions under the same names as the unbundled modules', async () => {
+  it('registers the functions under the same names as the unbundled modules, without loading sdk.js', async () => {
     const bundled = await run(
       process.execPath,
-      ['-e', `require(${JSON.stringify(path.join(app, BUNDLE_FILE))})`],
+      [
+        '-e',
+        `require(${JSON.stringify(path.join(app, BUNDLE_FILE))});` +
+          'process.stdout.write(JSON.stringify(Object.keys(require.cache)))',
+      ],
       {
         cwd: app,
         env: { PATH: process.env.PATH },
@@ -109,6 +122,7 @@ describe('the bundle, run from a copy', () => {
       'runSnapshotCleanup',
     ]);
     expect(registered(bundled.stderr)).toEqual(registered(unbundled.stderr));
+    expect(JSON.parse(bundled.stdout)).toEqual([path.join(app, BUNDLE_FILE)]);
   });
 
   describe('a timer run as deployed (Key Vault, managed identity, App Insights with Entra ID auth)', () => {
@@ -166,11 +180,11 @@ describe('the bundle, run from a copy', () => {
       await Promise.all([appliance.close(), vault.close(), identity.close(), ingestion.close()]);
     });
 
-    it('cleans every VM once, loading nothing but the bundle', () => {
+    it('cleans every VM once, loading nothing but app.js and sdk.js', () => {
       expect(result).toMatchObject({ ok: true });
       expect(result.logs.join('\n')).toMatch(/3 succeeded, 0 warning, 0 failed/);
       expect(appliance.counters.deleteCallsByVm).toEqual({ 'vm-001': 1, 'vm-002': 1, 'vm-003': 1 });
-      expect(result.loaded).toEqual([path.join(app, BUNDLE_FILE)]);
+      expect(result.loaded).toEqual([path.join(app, BUNDLE_FILE), path.join(app, SDK_FILE)]);
     });
 
     it('reads the secrets from Key Vault with the managed identity token (the bundled Key Vault client works)', () => {
