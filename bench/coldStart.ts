@@ -46,7 +46,9 @@ export function measureColdStart(
   const script =
     `const t=process.hrtime.bigint();${requires}` +
     `process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));process.exit(0);`;
-  const entry = entries.length === 1 ? path.relative(root, files[0]) : `${path.dirname(entries[0])}/*.js`;
+  const label = (file: string) =>
+    path.isAbsolute(file) ? path.join(path.basename(path.dirname(file)), path.basename(file)) : file;
+  const entry = entries.length === 1 ? label(entries[0]) : `${path.dirname(entries[0])}/*.js`;
   const samplesMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(process.execPath, ['--require', NETWORK_GUARD, '-e', script], {
