@@ -14,6 +14,14 @@ export interface BenchFigures {
   baseline?: BaselineFigures;
   coldStart?: ColdStartResult;
   pkg?: PackageResult;
+  /** Import of the bundle in dist/deploy/app, measured like coldStart. */
+  bundledColdStart?: ColdStartResult;
+}
+
+/** Bundled import time as a fraction of the unbundled one. */
+export function bundledImportRatio(figures: BenchFigures): number | undefined {
+  const { coldStart, bundledColdStart } = figures;
+  return coldStart && bundledColdStart ? bundledColdStart.medianMs / coldStart.medianMs : undefined;
 }
 
 export interface TargetCheck {
@@ -65,11 +73,28 @@ export function checkTargets(figures: BenchFigures): TargetCheck[] {
     measured: figures.coldStart ? `${figures.coldStart.medianMs.toFixed(0)} ms` : 'not run',
     met: figures.coldStart ? figures.coldStart.medianMs <= 500 : undefined,
   });
+  const { pkg } = figures;
+  checks.push({
+    target: 'deployment zip ≤ 5 MB',
+    measured: pkg ? `${(pkg.bytes / 1_048_576).toFixed(2)} MB` : 'not run',
+    met: pkg ? pkg.bytes <= 5 * 1_048_576 : undefined,
+  });
+  checks.push({
+    target: 'deployment zip ≤ 10 files',
+    measured: pkg ? `${pkg.files} files` : 'not run',
+    met: pkg ? pkg.files <= 10 : undefined,
+  });
+  const ratio = bundledImportRatio(figures);
+  checks.push({
+    target: 'bundled import ≤ 60 % of unbundled (median of 10)',
+    measured: ratio === undefined ? 'not run' : `${(ratio * 100).toFixed(0)} %`,
+    met: ratio === undefined ? undefined : ratio <= 0.6,
+  });
   return checks;
 }
 
 export function renderMarkdown(figures: BenchFigures): string {
-  const { machine, baseline, coldStart, pkg } = figures;
+  const { machine, baseline, coldStart, pkg, bundledColdStart } = figures;
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -146,11 +171,20 @@ export function renderMarkdown(figures: BenchFigures): string {
   out.push('');
   if (pkg) {
     out.push(
-      `Deployable package (\`npm run package\`: host.json, package.json, dist/functions + dist/shared, ` +
-        `production node_modules): **${(pkg.bytes / 1_048_576).toFixed(1)} MB**, ${pkg.files} files, ` +
-        `${pkg.productionPackages} packages.`,
+      `Deployable package (\`npm run package\`: one esbuild bundle of every function, its source map, ` +
+        `host.json and package.json; no node_modules): zip **${(pkg.bytes / 1_048_576).toFixed(2)} MB**, ` +
+        `${pkg.files} files (bundle ${(pkg.bundleBytes / 1_048_576).toFixed(1)} MB unzipped).`,
     );
   } else out.push('Package size not measured in this run.');
+  if (bundledColdStart) {
+    const ratio = bundledImportRatio(figures);
+    out.push('');
+    out.push(
+      `Import of the bundle, measured the same way: median **${bundledColdStart.medianMs.toFixed(0)} ms** ` +
+        `(samples ${bundledColdStart.samplesMs.map((v) => v.toFixed(0)).join(', ')} ms)` +
+        (ratio === undefined ? '.' : `, ${(ratio * 100).toFixed(0)} % of the unbundled import.`),
+    );
+  }
   out.push('');
   out.push('## Targets');
   out.push('');

@@ -4,14 +4,15 @@
  *   node dist/bench/run.js --only v1,batch --sizes 300 --faults clean --no-baseline --no-cold --no-package
  * A subset leaves BENCHMARKS.md alone unless --write is given.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureBaseline } from './baselineRun';
 import { measureColdStart } from './coldStart';
 import { machineInfo } from './machine';
 import { checkTargets, renderMarkdown, speedUp, type BenchFigures } from './markdown';
-import { buildPackage } from './package';
+import { buildPackage, BUNDLE_FILE } from './package';
 import { runScenario } from './scenario';
 import { buildScenarios, MODES, SIZES, type Mode } from './scenarios';
 import { scenarioTable } from './table';
@@ -73,9 +74,12 @@ async function main(): Promise<void> {
   }
   if (!values['no-cold']) figures.coldStart = measureColdStart(ROOT);
   if (!values['no-package']) {
-    const pkg = buildPackage(ROOT);
-    rmSync(pkg.dir, { recursive: true, force: true });
-    figures.pkg = pkg;
+    const outDir = mkdtempSync(path.join(os.tmpdir(), 'veeam-cleanup-pkg-'));
+    figures.pkg = await buildPackage(ROOT, { outDir });
+    if (!values['no-cold']) {
+      figures.bundledColdStart = measureColdStart(ROOT, 10, [path.join(figures.pkg.dir, BUNDLE_FILE)]);
+    }
+    rmSync(outDir, { recursive: true, force: true });
   }
   figures.totalSeconds = (performance.now() - started) / 1000;
 
@@ -91,9 +95,14 @@ async function main(): Promise<void> {
   }
   if (figures.coldStart)
     process.stdout.write(`cold start (import, median of 10): ${figures.coldStart.medianMs.toFixed(0)} ms\n`);
+  if (figures.bundledColdStart) {
+    process.stdout.write(
+      `cold start of the bundle (import, median of 10): ${figures.bundledColdStart.medianMs.toFixed(0)} ms\n`,
+    );
+  }
   if (figures.pkg) {
     process.stdout.write(
-      `package: ${(figures.pkg.bytes / 1_048_576).toFixed(1)} MB, ${figures.pkg.files} files\n`,
+      `package: zip ${(figures.pkg.bytes / 1_048_576).toFixed(2)} MB, ${figures.pkg.files} files\n`,
     );
   }
   for (const check of checkTargets(figures)) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TelemetryClient } from 'applicationinsights';
 import type * as OtelApi from '@opentelemetry/api';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
 import { ConfigError } from '../errors';
 import { boundedFlush, DEFAULT_FLUSH_TIMEOUT_MS } from './boundedFlush';
 import { TELEMETRY_NAMES } from './names';
@@ -13,6 +14,14 @@ export interface AppInsightsTelemetryOptions {
   connectionString: string;
   /** Upper bound for flush() and for each ingestion request, in ms. Default: 5000. */
   flushTimeoutMs?: number;
+  /** Send with an Entra ID token of the managed identity (required when the resource disables local auth). */
+  entraAuthentication?: EntraAuthentication;
+}
+
+/** APPLICATIONINSIGHTS_AUTHENTICATION_STRING, parsed: Authorization=AAD with an optional ClientId. */
+export interface EntraAuthentication {
+  /** Client id of the user-assigned identity; the system-assigned one when absent. */
+  clientId?: string;
 }
 
 interface Sdk {
@@ -21,8 +30,8 @@ interface Sdk {
 }
 
 // The SDK keeps process-wide state (exporters, OneSettings worker, statsbeat), so one client per
-// connection string per process, created on first use. The first caller's flushTimeoutMs also becomes the
-// per-request ingestion timeout of that client.
+// connection string and identity per process, created on first use. The first caller's flushTimeoutMs also
+// becomes the per-request ingestion timeout of that client.
 const clients = new Map<string, Sdk>();
 
 /**
@@ -39,7 +48,8 @@ export function createAppInsightsTelemetry(options: AppInsightsTelemetryOptions)
   }
   const flushTimeoutMs = options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
   let sdk: Sdk | undefined;
-  const get = (): Sdk => (sdk ??= sdkFor(options.connectionString, flushTimeoutMs));
+  const get = (): Sdk =>
+    (sdk ??= sdkFor(options.connectionString, flushTimeoutMs, options.entraAuthentication));
 
   const inOperation = (properties: Properties | undefined, track: (rest: Properties) => void): void => {
     // Telemetry must never fail a run: an SDK that cannot start loses this item, not the cleanup.
@@ -77,8 +87,13 @@ export function createAppInsightsTelemetry(options: AppInsightsTelemetryOptions)
   });
 }
 
-function sdkFor(connectionString: string, requestTimeoutMs: number): Sdk {
-  const existing = clients.get(connectionString);
+function sdkFor(
+  connectionString: string,
+  requestTimeoutMs: number,
+  entraAuthentication: EntraAuthentication | undefined,
+): Sdk {
+  const key = JSON.stringify([connectionString, entraAuthentication ?? null]);
+  const existing = clients.get(key);
   if (existing) return existing;
   const { TelemetryClient } = require('applicationinsights') as typeof import('applicationinsights');
   const otel = require('@opentelemetry/api') as typeof OtelApi;
@@ -98,6 +113,9 @@ function sdkFor(connectionString: string, requestTimeoutMs: number): Sdk {
       retryOptions: { maxRetries: 0 },
       // A request that is accepted but never answered would otherwise keep the process alive forever.
       additionalPolicies: [{ policy: ingestionTimeoutPolicy(requestTimeoutMs), position: 'perCall' }],
+      // Without it the SDK sends with the instrumentation key only, which a resource with local auth
+      // disabled rejects: the host's own APPLICATIONINSIGHTS_AUTHENTICATION_STRING does not reach this client.
+      credential: entraAuthentication ? managedIdentityCredential(entraAuthentication) : undefined,
     },
   };
   client.initialize();
@@ -106,8 +124,18 @@ function sdkFor(connectionString: string, requestTimeoutMs: number): Sdk {
   otel.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
   const sdk = { client, otel };
-  clients.set(connectionString, sdk);
+  clients.set(key, sdk);
   return sdk;
+}
+
+function managedIdentityCredential({ clientId }: EntraAuthentication): TokenCredential {
+  // Loaded with the SDK, on first use, like @azure/identity in the Key Vault path.
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  // Bounded like the vault's: an identity endpoint that is down must not hold a flush for long.
+  const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
+  return clientId
+    ? new ManagedIdentityCredential({ clientId, retryOptions })
+    : new ManagedIdentityCredential({ retryOptions });
 }
 
 function ingestionTimeoutPolicy(timeoutMs: number): PipelinePolicy {

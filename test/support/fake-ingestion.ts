@@ -25,8 +25,8 @@ export interface FakeIngestion {
   envelopes: Envelope[];
   /** Raw (decompressed) request bodies, for "this string never left the process" assertions. */
   bodies: string[];
-  /** Requests seen, whatever the path. */
-  requests: Array<{ method: string; path: string }>;
+  /** Requests seen, whatever the path, with their Authorization header (Entra ID bearer token, if any). */
+  requests: Array<{ method: string; path: string; authorization?: string }>;
   close(): Promise<void>;
 }
 
@@ -66,10 +66,14 @@ export async function startFakeIngestion(options: FakeIngestionOptions = {}): Pr
   const caPem = fs.readFileSync(caFile, 'utf8');
   const envelopes: Envelope[] = [];
   const bodies: string[] = [];
-  const requests: Array<{ method: string; path: string }> = [];
+  const requests: FakeIngestion['requests'] = [];
 
   const server = https.createServer({ key: fs.readFileSync(keyFile), cert: caPem }, (req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '' });
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization,
+    });
     if (options.mode === 'hang') return;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -8,6 +8,7 @@ const GUARD = path.join(REPO, 'test/support/network-guard.js');
 const RUNNERS = {
   telemetry: path.join(__dirname, 'child/run-telemetry.js'),
   engine: path.join(__dirname, 'child/run-engine.js'),
+  fromEnv: path.join(__dirname, 'child/run-from-env.js'),
 };
 
 export interface ChildRun {
@@ -28,8 +29,10 @@ export async function runTelemetryChild(input: {
   canary: string;
   traceParent: string;
   flushTimeoutMs: number;
-  /** Which child: the telemetry module driven directly (default) or a whole engine run. */
+  /** Which child: the telemetry module driven directly (default), a whole engine run, or createTelemetryFromEnv. */
   runner?: keyof typeof RUNNERS;
+  /** Extra settings for the child (e.g. APPLICATIONINSIGHTS_AUTHENTICATION_STRING, IDENTITY_ENDPOINT). */
+  env?: Record<string, string>;
 }): Promise<ChildRun> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telemetry-child-'));
   const guardFile = path.join(tmp, 'guard.log');
@@ -48,6 +51,7 @@ export async function runTelemetryChild(input: {
     OTEL_TRACES_SAMPLER: 'always_on',
     FUNCTIONS_EXTENSION_VERSION: '~4',
     WEBSITE_SITE_NAME: 'test',
+    ...input.env,
   };
   const { canary, traceParent, flushTimeoutMs } = input;
   const child = spawn(
