@@ -146,9 +146,12 @@ describe('snapshot-cleanup CLI', () => {
       '--batch',
       '--ca-file',
       '--json',
+      '--max-running-sessions',
+      '--log-telemetry <file>',
     ]) {
       expect(run.stdout).toContain(flag);
     }
     expect(run.stdout).toMatch(/^ {2}3 {2}could not reach/m);
+    expect(run.stdout).toMatch(/^ {2}4 {2}the run finished but its report could not be written to stdout/m);
   });
 });
