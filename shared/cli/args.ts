@@ -117,7 +117,9 @@ export function parseCli(argv: string[], now = Date.now()): CliInvocation {
   const help = values.help === true;
   if (!help && (positionals.length !== 1 || positionals[0] !== 'run')) {
     throw new UsageError(
-      positionals.length === 0 ? 'missing command: run' : `unknown command: ${positionals.join(' ')}`,
+      positionals.length === 0
+        ? 'missing command: run'
+        : `unknown command: ${displayId(positionals.join(' '))}`,
     );
   }
   for (const token of tokens) {
