@@ -7,6 +7,8 @@ export const EXIT_INCOMPLETE = 1;
 export const EXIT_USAGE = 2;
 /** The appliance could not be reached or refused the login; nothing was deleted. */
 export const EXIT_APPLIANCE = 3;
+/** The run finished (it may have deleted) but its report could not be written to stdout. */
+export const EXIT_OUTPUT = 4;
 
 export function exitCodeFor(report: Report): number {
   if (report.failure) return EXIT_APPLIANCE;

@@ -1,25 +1,28 @@
-import type { Report } from '../report';
+import { displayId } from '../displayId';
+import type { Report, VmResult } from '../report';
 
 function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** A plain-text table of the run, for people: VM, outcome, session, duration, and why when it went wrong. */
-export function formatSummary(report: Report): string {
-  const rows = report.results.map((r) => [
-    r.vmId,
-    r.outcome,
-    r.sessionId ?? '-',
-    formatDuration(r.durationMs),
-    r.error ?? (r.snapshots ? `${r.snapshots.length} manual snapshot(s)` : ''),
-  ]);
-  const header = ['VM', 'OUTCOME', 'SESSION', 'DURATION', 'DETAIL'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
+/**
+ * What the appliance said about a Warning: its last Warning log entry, else its last entry. Appliance text
+ * is escaped and cut like an id, since it goes to a terminal.
+ */
+function warningText(result: VmResult): string {
+  const log = result.log ?? [];
+  const entry = [...log].reverse().find((e) => e.status === 'Warning') ?? log[log.length - 1];
+  return entry?.message ? displayId(entry.message) : 'the session log gave no detail';
+}
+
+function detailOf(result: VmResult): string {
+  if (result.error) return result.error;
+  if (result.outcome === 'Warning') return warningText(result);
+  return result.snapshots ? `${result.snapshots.length} manual snapshot(s)` : '';
+}
+
+/** The run's one-line account: id, trigger, API, duration and the totals. */
+export function formatRunLine(report: Report): string {
   const t = report.totals;
   const totals = [
     `${t.targets} target(s)`,
@@ -31,13 +34,34 @@ export function formatSummary(report: Report): string {
     `${t.invalid} invalid`,
     ...(report.dryRun ? [`${t.wouldDelete} would delete`] : []),
   ].join(', ');
+  return (
+    `Run ${report.runId} (${report.trigger}, API ${report.apiVersion ?? 'n/a'}${report.dryRun ? ', dry run' : ''}) ` +
+    `took ${formatDuration(report.durationMs)}: ${totals}` +
+    (report.duplicatesRemoved ? ` (${report.duplicatesRemoved} duplicate id(s) merged)` : '')
+  );
+}
+
+/** A plain-text table of the run, for people: VM, outcome, session, duration, and why when it went wrong. */
+export function formatSummary(report: Report): string {
+  const rows = report.results.map((r) => [
+    r.vmId,
+    r.outcome,
+    r.sessionId ?? '-',
+    formatDuration(r.durationMs),
+    detailOf(r),
+  ]);
+  const header = ['VM', 'OUTCOME', 'SESSION', 'DURATION', 'DETAIL'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [
     line(header),
     ...rows.map(line),
     '',
-    `Run ${report.runId} (${report.trigger}, API ${report.apiVersion ?? 'n/a'}${report.dryRun ? ', dry run' : ''}) ` +
-      `took ${formatDuration(report.durationMs)}: ${totals}` +
-      (report.duplicatesRemoved ? ` (${report.duplicatesRemoved} duplicate id(s) merged)` : ''),
+    formatRunLine(report),
     ...(report.failure ? [`Appliance not usable (${report.failure.kind}): ${report.failure.message}`] : []),
   ].join('\n');
 }

@@ -1,42 +1,12 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SimulatorHandle } from '../../dev/simulator';
 import type { Report } from '../../shared/report';
 import { startAppliance, USER, vms } from '../support/engine';
+import { CLI_TEST_TIMEOUT_MS, runCli, type CliRun } from './runCli';
 
-const REPO = path.resolve(__dirname, '../..');
-const CLI = path.join(REPO, 'shared/cli/main.ts');
-const PRELOAD = ['test/support/ts-register.js', 'test/support/network-guard.js'].map((f) =>
-  path.join(REPO, f),
-);
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `snapshot-cleanup` as a child process, the way an admin would. */
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
-): Promise<CliRun> {
-  const child = spawn(process.execPath, [...PRELOAD.flatMap((p) => ['--require', p]), CLI, ...args], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-    onStderr?.(stderr, child);
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+jest.setTimeout(CLI_TEST_TIMEOUT_MS);
 
 describe('snapshot-cleanup CLI', () => {
   let appliance: SimulatorHandle;
@@ -148,13 +118,11 @@ describe('snapshot-cleanup CLI', () => {
   });
 
   it('on SIGINT stops and still prints the report, with the running session TimedOut', async () => {
-    const run = await runCli(
-      ['run', '--appliance-url', appliance.url, '--vm', 'vm-slow', '--json'],
-      base(),
-      (stderr, child) => {
+    const run = await runCli(['run', '--appliance-url', appliance.url, '--vm', 'vm-slow', '--json'], base(), {
+      onStderr: (stderr, child) => {
         if (stderr.includes('Connected to the appliance')) setTimeout(() => child.kill('SIGINT'), 1500);
       },
-    );
+    });
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.results[0]).toMatchObject({ vmId: 'vm-slow', outcome: 'TimedOut' });
@@ -178,9 +146,12 @@ describe('snapshot-cleanup CLI', () => {
       '--batch',
       '--ca-file',
       '--json',
+      '--max-running-sessions',
+      '--log-telemetry <file>',
     ]) {
       expect(run.stdout).toContain(flag);
     }
     expect(run.stdout).toMatch(/^ {2}3 {2}could not reach/m);
+    expect(run.stdout).toMatch(/^ {2}4 {2}the run finished but its report could not be written to stdout/m);
   });
 });
