@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration, splitTargetEntries, type CommandLineSettings, type SettingOrigin } from '../config';
 import { displayId } from '../displayId';
 import { ConfigError } from '../errors';
-import { MIN_SUBMIT_WINDOW_MS, submitMarginFor, submitWindowMs } from '../hosting/timeBudget';
+import { MIN_SUBMIT_WINDOW_MS, submitMarginFor, submitWindowMs } from '../cleanup/types';
 
 export const HELP = `Usage: snapshot-cleanup run [options]
 
