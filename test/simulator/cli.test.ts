@@ -233,5 +233,5 @@ describe('simulator command line', () => {
     expect(run.stderr).toContain('usage: simulator');
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stdout).toBe('');
-  });
+  }, 120_000); // transpiling the simulator in the child takes long on a busy machine
 });
