@@ -18,7 +18,11 @@ export const CONTRACT_OPERATIONS: ReadonlyArray<{
   { method: 'get', path: '/api/v8.1/virtualMachines', statuses: ['200', '400', '401'] },
   { method: 'get', path: '/api/v8.1/virtualMachines/{id}', statuses: ['200'] },
   { method: 'get', path: '/api/v8.1/restorePoints/virtualMachines', statuses: ['200', '400'] },
-  { method: 'get', path: '/api/v8.1/restorePoints/virtualMachines/{restorePointId}', statuses: ['200', '404'] },
+  {
+    method: 'get',
+    path: '/api/v8.1/restorePoints/virtualMachines/{restorePointId}',
+    statuses: ['200', '404'],
+  },
   {
     method: 'delete',
     path: '/api/v8.1/restorePoints/virtualMachines/{restorePointId}',
