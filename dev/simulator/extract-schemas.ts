@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 /** The simulated operations and the statuses whose documented schema the simulator must follow. */
 export const CONTRACT_OPERATIONS: ReadonlyArray<{
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   statuses: string[];
 }> = [
@@ -17,7 +17,17 @@ export const CONTRACT_OPERATIONS: ReadonlyArray<{
   { method: 'get', path: '/api/v8.1/system/about', statuses: ['200'] },
   { method: 'get', path: '/api/v8.1/virtualMachines', statuses: ['200', '400', '401'] },
   { method: 'get', path: '/api/v8.1/virtualMachines/{id}', statuses: ['200'] },
-  { method: 'get', path: '/api/v8.1/restorePoints/virtualMachines', statuses: ['200'] },
+  { method: 'get', path: '/api/v8.1/restorePoints/virtualMachines', statuses: ['200', '400'] },
+  {
+    method: 'get',
+    path: '/api/v8.1/restorePoints/virtualMachines/{restorePointId}',
+    statuses: ['200', '404'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v8.1/restorePoints/virtualMachines/{restorePointId}',
+    statuses: ['202', '401', '404', '423'],
+  },
   {
     method: 'post',
     path: '/api/v8.1/protectedItem/virtualMachines/{id}/deleteManualSnapshots',

@@ -59,6 +59,29 @@ const STAGE_OF_KIND: Record<FaultKind, Stage> = {
 
 export const FAULT_KINDS = Object.keys(STAGE_OF_KIND) as FaultKind[];
 
+/** Every route name a fault rule can target (the Record makes the compiler check the list is complete). */
+export const SIM_ROUTES = Object.keys({
+  token: true,
+  'token.delete': true,
+  'v1.listVms': true,
+  'v1.getVm': true,
+  'v1.deleteSnapshots': true,
+  'v1.getSession': true,
+  'v1.getSessionLog': true,
+  'v8.1.serviceIsUp': true,
+  'v8.1.about': true,
+  'v8.1.listVms': true,
+  'v8.1.getVm': true,
+  'v8.1.deleteManualSnapshots': true,
+  'v8.1.batchDeleteManualSnapshots': true,
+  'v8.1.restorePoints': true,
+  'v8.1.getRestorePoint': true,
+  'v8.1.deleteRestorePoint': true,
+  'v8.1.listSessions': true,
+  'v8.1.getSession': true,
+  'v8.1.getSessionLog': true,
+} satisfies Record<SimRoute, true>) as SimRoute[];
+
 function stageOf(rule: FaultRule): Stage {
   return rule.kind === 'drop' && rule.phase === 'after' ? 'after' : STAGE_OF_KIND[rule.kind];
 }

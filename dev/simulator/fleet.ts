@@ -38,7 +38,7 @@ export interface SimVm {
   restorePoints: RestorePoint[];
 }
 
-/** Where VMs without their own placement go, round-robin by their position in the fleet. */
+/** Where VMs without their own placement go: drawn from the seeded stream, so no pool follows another. */
 export interface Placement {
   subscriptionIds: string[];
   resourceGroups: string[];
@@ -108,22 +108,19 @@ function pointSpecs(spec: SimVmSpec, mix: SimPointMix | undefined, random: Rando
 export interface VmContext {
   random: Random;
   nowMs: number;
-  /** Position in the fleet, for round-robin placement. */
-  index: number;
   placement: Placement;
   mix?: SimPointMix;
 }
 
-export function createVm(spec: SimVmSpec, { random, nowMs, index, placement, mix }: VmContext): SimVm {
+export function createVm(spec: SimVmSpec, { random, nowMs, placement, mix }: VmContext): SimVm {
   const points = pointSpecs(spec, mix, random).map((p) => createPoint(p, random, nowMs));
-  const pick = <T>(list: readonly T[], i: number): T => list[i % list.length];
+  const pick = <T>(list: readonly T[]): T => list[random.int(0, list.length - 1)];
   return {
     spec: { ...spec },
     name: spec.name ?? `vm-${spec.id.slice(0, 8)}`,
-    // Pairs of VMs share a region, so with two subscriptions every subscription gets every region.
-    regionName: spec.regionName ?? pick(placement.regions, Math.floor(index / 2)),
-    subscriptionId: spec.subscriptionId ?? pick(placement.subscriptionIds, index),
-    resourceGroupName: spec.resourceGroupName ?? pick(placement.resourceGroups, index),
+    regionName: spec.regionName ?? pick(placement.regions),
+    subscriptionId: spec.subscriptionId ?? pick(placement.subscriptionIds),
+    resourceGroupName: spec.resourceGroupName ?? pick(placement.resourceGroups),
     isController: spec.isController === true,
     isDeleted: spec.isDeleted === true,
     restorePoints: points,

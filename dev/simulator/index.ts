@@ -22,7 +22,7 @@ import type {
 } from './types';
 
 export type * from './types';
-export { FAULT_KINDS } from './faults';
+export { FAULT_KINDS, SIM_ROUTES } from './faults';
 
 export const DEFAULT_USER = { username: 'veeam-admin', password: 'veeam-password' };
 

@@ -103,7 +103,6 @@ export function createState({ options, now }: StateOptions): SimState {
   const fleetRandom = createRandom(seed);
   const sessionRandom = createRandom(seed + 0x9e3779b9);
   const vms = new Map<string, SimVm>();
-  const indexOf = new Map<string, number>();
   const pointOwner = new Map<string, string>();
   const sessions = new Map<string, SessionRecord>();
   const pendingByVm = new Map<string, Array<{ session: SessionRecord; part: SessionPart }>>();
@@ -112,9 +111,7 @@ export function createState({ options, now }: StateOptions): SimState {
   const specs = fleetSpecs(options, fleetRandom);
   const placement = placementOf(options, fleetRandom);
   const setVm = (spec: SimVmSpec): void => {
-    const index = indexOf.get(spec.id) ?? indexOf.size;
-    indexOf.set(spec.id, index);
-    const vm = createVm(spec, { random: fleetRandom, nowMs: now(), index, placement, mix: options.pointMix });
+    const vm = createVm(spec, { random: fleetRandom, nowMs: now(), placement, mix: options.pointMix });
     for (const point of vm.restorePoints) pointOwner.set(point.id, spec.id);
     vms.set(spec.id, vm);
     pendingByVm.delete(spec.id);

@@ -74,9 +74,9 @@ export interface SimVmSpec {
   policySnapshots?: number;
   /** Explicit restore points; when given, manualSnapshots / policySnapshots / pointMix are ignored. */
   restorePoints?: SimRestorePointSpec[];
-  /** default: the simulator's subscriptionIds, round-robin in fleet order. */
+  /** default: one of the simulator's subscriptionIds, drawn from the seed. */
   subscriptionId?: string;
-  /** default: the simulator's resourceGroups, round-robin. */
+  /** default: one of the simulator's resourceGroups, drawn from the seed. */
   resourceGroupName?: string;
   /** Azure region name, also the region id RegionIds filters on (default: the simulator's regions). */
   regionName?: string;
@@ -165,11 +165,11 @@ export interface SimulatorOptions {
   controller?: boolean | Partial<SimVmSpec>;
   /** Restore points of VMs that name none of their own (default: 2 manual + 2 policy points). */
   pointMix?: SimPointMix;
-  /** Subscriptions VMs without their own are spread over, round-robin (default 2 seeded UUIDs). */
+  /** Subscriptions VMs without their own are spread over, seeded (default 2 seeded UUIDs). */
   subscriptionIds?: string[];
-  /** Resource groups, round-robin (default ['rg-app', 'rg-data', 'rg-legal-hold']). */
+  /** Resource groups, seeded (default ['rg-app', 'rg-data', 'rg-legal-hold']). */
   resourceGroups?: string[];
-  /** Regions, round-robin in pairs so every subscription gets every region (default 4 regions). */
+  /** Regions, seeded (default westeurope, northeurope, eastus, ukwest). */
   regions?: string[];
   /** The appliance's clock (default Date.now); share a fake clock with the engine to test ages exactly. */
   now?: () => number;

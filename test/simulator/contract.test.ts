@@ -159,7 +159,114 @@ describe('simulator v8.1 OpenAPI contract', () => {
       expectConforms('GET /api/v8.1/jobSessions', 400, await get('/api/v8.1/jobSessions?Status=Done'));
     });
 
+    it('per-point restore point routes: GET 200/404, DELETE 202/401/404/423, their sessions and logs', async () => {
+      const one = 'GET /api/v8.1/restorePoints/virtualMachines/{restorePointId}';
+      const remove = 'DELETE /api/v8.1/restorePoints/virtualMachines/{restorePointId}';
+      const pointUrl = (id: string) => `/api/v8.1/restorePoints/virtualMachines/${id}`;
+      const del = (id: string, withToken = true) =>
+        call(`${sim.url}${pointUrl(id)}`, { method: 'DELETE', ...(withToken ? { token } : {}) });
+      sim.setVm({
+        id: 'vm-points',
+        name: 'points-05',
+        sessionDurationMs: 20,
+        restorePoints: [
+          { ageMs: 3_600_000 },
+          { ageMs: 90 * 86_400_000, immutableForMs: 86_400_000 },
+          { ageMs: 40 * 86_400_000, locked: true },
+          { backupDestination: 'Snapshot' },
+          { backupDestination: 'AzureBlob', immutableForMs: -86_400_000 },
+        ],
+      });
+      const [fresh, immutable, lockedPoint, snapshot] = sim
+        .getVm('vm-points')!
+        .restorePoints.map((p) => p.id);
+      const listing = await get('/api/v8.1/restorePoints/virtualMachines?VirtualMachineId=vm-points&Limit=3');
+      expectConforms('GET /api/v8.1/restorePoints/virtualMachines', 200, listing);
+      expect(listing.json.results).toHaveLength(3);
+      expectConforms(
+        'GET /api/v8.1/restorePoints/virtualMachines',
+        400,
+        await get('/api/v8.1/restorePoints/virtualMachines?Offset=-1'),
+      );
+      for (const id of [fresh, immutable, snapshot]) expectConforms(one, 200, await get(pointUrl(id)));
+      expectConforms(one, 404, await get(pointUrl('00000000-0000-4000-8000-00000000dead')));
+
+      expectConforms(remove, 401, await del(fresh, false));
+      expectConforms(remove, 423, await del(immutable));
+      expectConforms(remove, 423, await del(lockedPoint));
+      const sessions = [await del(fresh), await del(snapshot)];
+      for (const reply of sessions) expectConforms(remove, 202, reply);
+      for (const { json } of sessions) {
+        await waitForEnd(json._links.self.href, token);
+        expectConforms(
+          'GET /api/v8.1/jobSessions/{sessionId}',
+          200,
+          await call(json._links.self.href, { token }),
+        );
+        expectConforms(
+          'GET /api/v8.1/jobSessions/{sessionId}/log',
+          200,
+          await call(json._links.log.href, { token }),
+        );
+      }
+      expectConforms(remove, 404, await del(fresh));
+      sim.addFault({ route: 'v8.1.deleteRestorePoint', kind: 'vanish', times: 1 });
+      expectConforms(remove, 404, await del(sim.getVm('vm-points')!.restorePoints[0].id));
+    });
+
+    it('discovery listings and fields: controller, deleted VMs, every filter', async () => {
+      sim.setVm({ id: 'vm-ctl', name: 'vbazure-appliance', isController: true, manualSnapshots: 1 });
+      sim.setVm({ id: 'vm-gone', name: 'gone-06', isDeleted: true, regionName: 'ukwest' });
+      const vm = (await get('/api/v8.1/virtualMachines/vm-gone')).json;
+      expectConforms(
+        'GET /api/v8.1/virtualMachines/{id}',
+        200,
+        await get('/api/v8.1/virtualMachines/vm-ctl'),
+      );
+      const query =
+        `BackupDestination=ManualSnapshot&SubscriptionId=${vm.subscriptionId}&RegionIds=ukwest&RegionIds=eastus` +
+        '&SearchPattern=GONE&ExistsState=All&Offset=0&Limit=50';
+      const filtered = await get(`/api/v8.1/virtualMachines?${query}`);
+      expectConforms('GET /api/v8.1/virtualMachines', 200, filtered);
+      expect(filtered.json.results.map((v: { id: string }) => v.id)).toEqual(['vm-gone']);
+      expectConforms(
+        'GET /api/v8.1/virtualMachines',
+        400,
+        await get('/api/v8.1/virtualMachines?SubscriptionId=nope'),
+      );
+    });
+
+    it('session listings with the run filters, and non-deletion sessions', async () => {
+      const backup = sim.addSession({ type: 'PolicyBackup', vmIds: ['vm-ok'], durationMs: 60_000 });
+      const manual = sim.addSession({
+        type: 'ManualSnapshot',
+        vmIds: ['vm-ok', 'vm-warn'],
+        outcome: 'Error',
+      });
+      for (const { id } of [backup, manual]) {
+        expectConforms(
+          'GET /api/v8.1/jobSessions/{sessionId}',
+          200,
+          await get(`/api/v8.1/jobSessions/${id}`),
+        );
+        expectConforms(
+          'GET /api/v8.1/jobSessions/{sessionId}/log',
+          200,
+          await get(`/api/v8.1/jobSessions/${id}/log`),
+        );
+      }
+      const from = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const listing = await get(
+        `/api/v8.1/jobSessions?Types=ManualSnapshotDeletion&Types=SnapshotDeletion&Status=Running&Status=Success` +
+          `&FromUtc=${from}&ResourceId=vm-ok&Offset=0&Limit=100`,
+      );
+      expectConforms('GET /api/v8.1/jobSessions', 200, listing);
+      expectConforms('GET /api/v8.1/jobSessions', 200, await get('/api/v8.1/jobSessions?Types=PolicyBackup'));
+      expectConforms('GET /api/v8.1/jobSessions', 400, await get('/api/v8.1/jobSessions?FromUtc=today'));
+    });
+
     it('injected 429 follows ProblemDetails429', async () => {
+      sim.clearFaults();
       sim.addFault({ route: 'v8.1.about', kind: 'status', status: 429, retryAfter: '1', times: 1 });
       const reply = await get('/api/v8.1/system/about');
       expect(reply.status).toBe(429);

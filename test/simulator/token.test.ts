@@ -1,5 +1,5 @@
 import { startSimulator, type SimulatorHandle } from '../../dev/simulator';
-import { call, sleep, tokenRequest, USER } from './helpers';
+import { call, tokenRequest, USER } from './helpers';
 
 describe('simulator token endpoint', () => {
   let sim: SimulatorHandle;
@@ -128,13 +128,19 @@ describe('simulator token endpoint', () => {
 
 describe('simulator access-token lifetime', () => {
   it('expires access tokens after accessTokenLifetimeSec', async () => {
-    const sim = await startSimulator({ fleet: { count: 1 }, accessTokenLifetimeSec: 0.05 });
+    // The appliance's clock is the test's, so the expiry cannot race a loaded machine.
+    let nowMs = Date.parse('2026-06-01T08:00:00Z');
+    const sim = await startSimulator({ fleet: { count: 1 }, accessTokenLifetimeSec: 60, now: () => nowMs });
     try {
       const { json } = await tokenRequest(sim, { grant_type: 'Password', ...USER });
       expect((await call(`${sim.url}/api/v1/virtualMachines`, { token: json.access_token })).status).toBe(
         200,
       );
-      await sleep(80);
+      nowMs += 59_999;
+      expect((await call(`${sim.url}/api/v1/virtualMachines`, { token: json.access_token })).status).toBe(
+        200,
+      );
+      nowMs += 1;
       expect((await call(`${sim.url}/api/v1/virtualMachines`, { token: json.access_token })).status).toBe(
         401,
       );
