@@ -26,6 +26,10 @@ Options (each falls back to the environment variable in brackets):
   --max-running-sessions <n> deletion sessions kept running on the appliance at once,
                              1-10000 (default: no cap)                        [CLEANUP_MAX_RUNNING_SESSIONS]
   --max-session-wait <dur>   longest wait for one session (default PT30M)              [CLEANUP_MAX_SESSION_WAIT]
+  --min-age <dur>            retention: keep manual snapshots younger than this (P7D, PT36H)   [CLEANUP_MIN_AGE]
+  --keep-latest <n>          retention: keep the n newest manual snapshots of each VM       [CLEANUP_KEEP_LATEST]
+  --storage <conn>           Azure Storage connection string for the run lease and ledger
+                             (UseDevelopmentStorage=true for Azurite)                  [AzureWebJobsStorage]
   --deadline <dur|time>      stop submitting in time to finish by then: a duration from
                              now (PT9M or seconds) or an ISO-8601 time; more than 2 s
   --dry-run                  list what would be deleted, delete nothing                [CLEANUP_DRY_RUN]
@@ -44,7 +48,8 @@ Exit codes:
   1  any target Failed, TimedOut, Skipped or InvalidId
   2  usage or configuration error, nothing attempted
   3  could not reach or authenticate to the appliance (MFA accounts included), nothing deleted
-  4  the run finished but its report could not be written to stdout (closed pipe, disk full);
+  4  another cleanup run holds the lease (its runId is printed), nothing attempted
+  5  the run finished but its report could not be written to stdout (closed pipe, disk full);
      the run's totals are on stderr
 `;
 
@@ -68,6 +73,8 @@ export interface CliInvocation {
   commandLine: CommandLineSettings;
   /** Epoch ms. */
   deadline?: number;
+  /** --storage: a connection string for the lease and the ledger (else the AzureWebJobsStorage settings). */
+  storage?: string;
 }
 
 const FLAG_SETTINGS: Record<string, string> = {
@@ -78,6 +85,8 @@ const FLAG_SETTINGS: Record<string, string> = {
   concurrency: 'CLEANUP_CONCURRENCY',
   'max-running-sessions': 'CLEANUP_MAX_RUNNING_SESSIONS',
   'max-session-wait': 'CLEANUP_MAX_SESSION_WAIT',
+  'min-age': 'CLEANUP_MIN_AGE',
+  'keep-latest': 'CLEANUP_KEEP_LATEST',
 };
 
 const OPTIONS = {
@@ -90,6 +99,9 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'max-running-sessions': { type: 'string' },
   'max-session-wait': { type: 'string' },
+  'min-age': { type: 'string' },
+  'keep-latest': { type: 'string' },
+  storage: { type: 'string' },
   deadline: { type: 'string' },
   'dry-run': { type: 'boolean' },
   batch: { type: 'boolean' },
@@ -145,6 +157,7 @@ export function parseCli(argv: string[], now = Date.now()): CliInvocation {
     ...(values['log-telemetry'] !== undefined ? { telemetryFile: values['log-telemetry'] } : {}),
     commandLine: { settings, ...(targets ? { targets } : {}) },
     ...(values.deadline !== undefined ? { deadline: parseDeadline(values.deadline, now) } : {}),
+    ...(values.storage !== undefined ? { storage: values.storage } : {}),
   };
 }
 

@@ -7,8 +7,10 @@ export const EXIT_INCOMPLETE = 1;
 export const EXIT_USAGE = 2;
 /** The appliance could not be reached or refused the login; nothing was deleted. */
 export const EXIT_APPLIANCE = 3;
+/** Another cleanup run holds the lease; nothing was attempted. */
+export const EXIT_BUSY = 4;
 /** The run finished (it may have deleted) but its report could not be written to stdout. */
-export const EXIT_OUTPUT = 4;
+export const EXIT_OUTPUT = 5;
 
 export function exitCodeFor(report: Report): number {
   if (report.failure) return EXIT_APPLIANCE;

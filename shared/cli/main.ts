@@ -4,7 +4,7 @@ import { describeProvenance, loadConfig, type CleanupConfig } from '../config';
 import { ConfigError } from '../errors';
 import { createFileTelemetry } from '../telemetry/console';
 import { HELP, parseCli, UsageError, type CliInvocation } from './args';
-import { EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, exitCodeFor } from './exitCodes';
+import { EXIT_BUSY, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, exitCodeFor } from './exitCodes';
 import { describeWriteError, writeAll } from './output';
 import { createProgressPrinter } from './progress';
 import { formatRunLine, formatSummary } from './summary';
@@ -100,11 +100,14 @@ async function runAndPrint(
   process.on('SIGTERM', onSignal);
   try {
     // The engine and its HTTP stack load only for a run, so --help and usage errors answer at once.
-    const { executeCleanup } = await import('../cleanup');
-    const report = await executeCleanup({
+    const { startRun } = await import('../cleanup');
+    const { openRunStorage } = await import('../runs/openStorage');
+    const storage = await openRunStorage(env, invocation.storage);
+    const started = await startRun({
       trigger: 'cli',
       env,
       config,
+      storage: storage ?? null,
       deadline: invocation.deadline,
       abortSignal: abort.signal,
       onProgress: progress.onProgress,
@@ -112,6 +115,12 @@ async function runAndPrint(
       ...(telemetry ? { fallbackTelemetry: () => telemetry } : {}),
     });
     progress.done();
+    if (started.status === 'busy') {
+      process.stderr.write(`snapshot-cleanup: another cleanup run (${started.holderRunId}) holds the lease\n`);
+      return EXIT_BUSY;
+    }
+    if (started.status !== 'completed') throw new Error(`unexpected start: ${started.status}`);
+    const { report } = started;
     const failed = await writeAll(
       process.stdout,
       invocation.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`,

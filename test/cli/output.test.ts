@@ -33,11 +33,11 @@ describe('CLI output', () => {
     VEEAM_PASSWORD: USER.password,
   });
 
-  it('exits 4 with a clear message when the reader closed stdout (EPIPE), after the run', async () => {
+  it('exits 5 with a clear message when the reader closed stdout (EPIPE), after the run', async () => {
     const run = await runCli(['run', '--vm', 'vm-001', '--json'], settings(), {
       onSpawn: (child) => child.stdout?.destroy(),
     });
-    expect(run.code).toBe(4);
+    expect(run.code).toBe(5);
     expect(run.stderr).toContain(
       'snapshot-cleanup: the report could not be written to stdout (EPIPE: the reader closed the pipe); ' +
         'the run itself finished:\nRun ',
@@ -47,11 +47,11 @@ describe('CLI output', () => {
     expect(appliance.counters.deleteCallsByVm).toEqual({ 'vm-001': 1 });
   });
 
-  it('exits 4 with a clear message when stdout is a full disk (ENOSPC)', async () => {
+  it('exits 5 with a clear message when stdout is a full disk (ENOSPC)', async () => {
     const full = fs.openSync('/dev/full', 'w');
     try {
       const run = await runCli(['run', '--vm', 'vm-002'], settings(), { stdout: full });
-      expect(run.code).toBe(4);
+      expect(run.code).toBe(5);
       expect(run.stderr).toContain('(ENOSPC: no space left on the device)');
       expect(run.stderr).not.toMatch(/^\s+at /m);
     } finally {
