@@ -8,14 +8,14 @@ import { PROFILES, settleApiVersion, type ApiProfile } from './api';
 import { createAuth, createAuthorizedSend } from './auth';
 import { submitDelete } from './deleteGuard';
 import { listDeletionSessions } from './deletionSessions';
-import { VeeamApiError, VeeamApiVersionError } from './errors';
+import { VeeamApiError, VeeamApiVersionError, VeeamNetworkError } from './errors';
 import { listRestorePoints, planDeletion } from './snapshots';
 import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type GuardedSend, type RetryRuntime } from './retry';
 import { systemClock } from '../clock';
 import { createScheduler } from './scheduler';
 import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
-import { lastEntries, parseSessionLog, type LogItem } from './sessionLog';
+import { itemsForVm, lastEntries, parseSessionLog, vmStatus, type LogItem } from './sessionLog';
 import { createSessionReader } from './sessionReader';
 import { createTransport, type TransportRequest, type TransportResponse } from './transport';
 import type {
@@ -72,7 +72,21 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
         onAttempt?.();
         return transport.send(request);
       },
-      { options: retryOptions, runtime, canRetry, abortSignal: request.abortSignal },
+      {
+        options: retryOptions,
+        runtime,
+        canRetry,
+        abortSignal: request.abortSignal,
+        onRetry: ({ retryCount, delayMs, strategy, error }) =>
+          options.onRetry?.({
+            method: request.method,
+            path: request.route,
+            retryCount,
+            delayMs,
+            strategy,
+            reason: retryReason(error),
+          }),
+      },
     );
 
   const auth = createAuth({
@@ -264,6 +278,19 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
       return parseWire(jobSessionSchema, body, p.sessionRoute);
     },
     getSessionLog,
+    async splitBatchResult(result, vmIds, callOptions = {}) {
+      if (result.status !== 'Warning' && result.status !== 'Error') {
+        return new Map(vmIds.map((vmId) => [vmId, result]));
+      }
+      const status = result.status;
+      const items = await readLog(await profile(callOptions), result.sessionId, callOptions.abortSignal);
+      return new Map(
+        vmIds.map((vmId) => {
+          const mine = itemsForVm(items, vmId);
+          return [vmId, { ...result, status: vmStatus(mine, status), log: lastEntries(mine) }];
+        }),
+      );
+    },
     logout: (callOptions = {}) => auth.logout(callOptions.abortSignal),
     createSessionPoller(session, pollerOptions) {
       const p = requireProfile();
@@ -280,6 +307,13 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
       transport.close();
     },
   };
+}
+
+/** What made a request fail, for a retry log line: a status or a network code, never a body. */
+function retryReason(error: unknown): string {
+  if (error instanceof VeeamApiError) return `status ${error.status}`;
+  if (error instanceof VeeamNetworkError) return error.code;
+  return error instanceof Error ? error.name : 'error';
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -139,3 +139,8 @@ export class VeeamProtocolError extends VeeamError {
     super(`The appliance's answer to ${route} is not in the expected shape (at ${field || 'the body'})`);
   }
 }
+
+/** The request never reached the appliance (refused, DNS, no route): nothing was acted on. */
+export function isApplianceUnreachable(error: unknown): boolean {
+  return error instanceof VeeamNetworkError && error.notSent;
+}

@@ -51,11 +51,13 @@ export function createPoller<TState, TResult, TProgress>(
     let notBefore = 0;
     while (!config.isDone(state)) {
       const deadline = config.deadline(state);
-      // The last poll lands on the deadline itself, so a session that just finished is not reported TimedOut.
+      // A wait never passes the deadline, and at the deadline the wait ends: no last poll, so a run's
+      // wind-down costs no requests.
       const dueAt = () => Math.min(Math.max(config.now() + config.nextDelayMs(state), notBefore), deadline);
       for (let due = dueAt(); due > config.now(); due = dueAt()) {
         await config.scheduler.waitUntil(due, abortSignal, config.replans ? dueAt : undefined);
       }
+      if (config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });
       const step = await config.poll(state, { abortSignal });
       state = step.state;
       notBefore = step.retryAfterMs ? config.now() + step.retryAfterMs : 0;

@@ -30,6 +30,7 @@ interface Entry {
   replan?: () => number;
   resolve(): void;
   reject(reason: unknown): void;
+  abort(reason: unknown): void;
   cancelled: boolean;
 }
 
@@ -46,6 +47,34 @@ export function createScheduler(
   let replannable = 0;
   let sweepTimer: unknown;
   let closed = false;
+  // One abort listener per signal, whatever the number of tasks waiting on it (a run has one signal and
+  // thousands of pollers; a listener each would trip Node's MaxListenersExceededWarning).
+  const bySignal = new Map<AbortSignal, Set<Entry>>();
+
+  function watch(signal: AbortSignal, entry: Entry) {
+    let entries = bySignal.get(signal);
+    if (!entries) {
+      const watched = new Set<Entry>();
+      entries = watched;
+      bySignal.set(signal, watched);
+      signal.addEventListener(
+        'abort',
+        () => {
+          bySignal.delete(signal);
+          for (const waiting of watched) waiting.abort(signal.reason);
+          arm();
+        },
+        { once: true },
+      );
+    }
+    entries.add(entry);
+  }
+
+  function unwatch(signal: AbortSignal | undefined, entry: Entry) {
+    if (!signal) return;
+    const entries = bySignal.get(signal);
+    entries?.delete(entry);
+  }
 
   const before = (a: Entry, b: Entry) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
 
@@ -149,28 +178,27 @@ export function createScheduler(
       if (closed) return Promise.reject(new Error('the poll scheduler is closed'));
       if (abortSignal?.aborted) return Promise.reject(abortSignal.reason);
       return new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          if (entry.cancelled) return;
-          entry.cancelled = true;
-          settle(entry);
-          reject(abortSignal!.reason);
-          arm();
-        };
         const entry: Entry = {
           dueAt,
           seq: seq++,
           replan,
           cancelled: false,
           resolve: () => {
-            abortSignal?.removeEventListener('abort', onAbort);
+            unwatch(abortSignal, entry);
             resolve();
           },
           reject: (reason) => {
-            abortSignal?.removeEventListener('abort', onAbort);
+            unwatch(abortSignal, entry);
+            reject(reason);
+          },
+          abort: (reason) => {
+            if (entry.cancelled) return;
+            entry.cancelled = true;
+            settle(entry);
             reject(reason);
           },
         };
-        abortSignal?.addEventListener('abort', onAbort, { once: true });
+        if (abortSignal) watch(abortSignal, entry);
         live++;
         if (replan) replannable++;
         push(entry);

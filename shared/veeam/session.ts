@@ -175,10 +175,8 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     },
     async finish(s, outcome, { abortSignal }) {
       const base = { sessionId: s.sessionId, lastStatus: s.lastStatus, session: s.session, polls: s.polls };
-      if (outcome === 'timedOut') {
-        const log = await readLog(s, abortSignal).catch(() => undefined);
-        return { ...base, status: 'TimedOut', log: log?.entries };
-      }
+      // The wait ended (deadline or maximum wait): no log read, nothing may be sent after a deadline.
+      if (outcome === 'timedOut') return { ...base, status: 'TimedOut' };
       const status = s.lastStatus as TerminalSessionStatus;
       if (status !== 'Warning' && status !== 'Error') return { ...base, status };
       const log = await readLog(s, abortSignal);

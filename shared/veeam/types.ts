@@ -127,6 +127,8 @@ export interface VeeamClientOptions {
   random?: () => number;
   /** Called once per HTTP exchange. */
   onRequest?: (info: RequestInfo) => void;
+  /** Called once per retry decision, before its wait (for one log line per retry). */
+  onRetry?: (info: RetryNotice) => void;
   /** Called for conditions an admin should see but that don't fail a VM (e.g. a foreign self link). */
   onWarning?: (message: string) => void;
 }
@@ -151,7 +153,7 @@ export interface SessionResult {
   /** The last status the appliance reported. */
   lastStatus: string;
   session?: JobSession;
-  /** The last 20 log entries, on Warning or Error (and TimedOut where readable). */
+  /** The last 20 log entries, on Warning or Error (never on TimedOut: nothing is read after the wait). */
   log?: LogEntry[];
   polls: number;
 }
@@ -180,7 +182,10 @@ export interface SessionPollerLike {
 export interface SessionPollerOptions {
   /** Ends the wait with status TimedOut (default 30 min). */
   maxWaitMs?: number;
-  /** Absolute epoch-ms deadline; the earlier of this and maxWaitMs wins. */
+  /**
+   * Absolute epoch-ms deadline; the earlier of this and maxWaitMs wins. When it passes the result is
+   * TimedOut at once: no last poll, no log read.
+   */
   deadline?: number;
   /** For a v8.1 batch session: the VM whose part of the log decides the result. */
   vmId?: string;
@@ -274,6 +279,15 @@ export interface VeeamClient {
   listDeletionSessions(options: ListDeletionSessionsOptions): Promise<DeletionSessionListing | undefined>;
   getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
   getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
+  /**
+   * Per-VM results of a finished batch session. A Warning or Error session costs exactly one log GET and
+   * each VM gets the status and last entries of its own log items; any other result is every VM's as is.
+   */
+  splitBatchResult(
+    result: SessionResult,
+    vmIds: readonly string[],
+    options?: CallOptions,
+  ): Promise<Map<string, SessionResult>>;
   createSessionPoller(session: JobSession, options?: SessionPollerOptions): SessionPollerLike;
   restorePoller(serialized: string): SessionPollerLike;
   /**

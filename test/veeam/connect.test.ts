@@ -1,4 +1,10 @@
-import { VeeamAccessError, VeeamApiVersionError } from '../../shared/veeam/errors';
+import {
+  isApplianceUnreachable,
+  VeeamAccessError,
+  VeeamApiVersionError,
+  VeeamError,
+  VeeamNetworkError,
+} from '../../shared/veeam/errors';
 import { createVeeamClient } from '../../shared/veeam/client';
 import { clientFor, closeAll, simulator } from './helpers';
 import { localAppliance, type LocalServer } from './localServer';
@@ -59,5 +65,28 @@ describe('connect: the API version', () => {
         client.close();
       }
     });
+  });
+});
+
+describe('an appliance that cannot be reached', () => {
+  it('ECONNREFUSED is a VeeamNetworkError with notSent (isApplianceUnreachable)', async () => {
+    const sim = await simulator();
+    const url = sim.url;
+    await sim.close();
+    const client = createVeeamClient({
+      baseUrl: url,
+      username: 'u',
+      password: 'local-password',
+      retry: { maxRetries: 0 },
+    });
+    try {
+      const error = await client.connect().catch((e) => e);
+      expect(error).toBeInstanceOf(VeeamNetworkError);
+      expect(error).toBeInstanceOf(VeeamError);
+      expect(error).toMatchObject({ code: 'ECONNREFUSED', notSent: true });
+      expect(isApplianceUnreachable(error)).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 });
