@@ -116,7 +116,9 @@ async function runAndPrint(
     });
     progress.done();
     if (started.status === 'busy') {
-      process.stderr.write(`snapshot-cleanup: another cleanup run (${started.holderRunId}) holds the lease\n`);
+      process.stderr.write(
+        `snapshot-cleanup: another cleanup run (${started.holderRunId}) holds the lease\n`,
+      );
       return EXIT_BUSY;
     }
     if (started.status !== 'completed') throw new Error(`unexpected start: ${started.status}`);

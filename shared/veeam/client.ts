@@ -6,7 +6,7 @@ import type { ApiVersion, LogEntry } from '../report';
 import { ConfigError } from '../errors';
 import { PROFILES, settleApiVersion, type ApiProfile } from './api';
 import { createAuth, createAuthorizedSend } from './auth';
-import { submitDelete } from './deleteGuard';
+import { findDeletionSession, submitDelete } from './deleteGuard';
 import { listDeletionSessions } from './deletionSessions';
 import { VeeamApiError, VeeamApiVersionError, VeeamNetworkError } from './errors';
 import { listRestorePoints, planDeletion } from './snapshots';
@@ -268,6 +268,14 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     },
     async listRestorePoints(vmId, callOptions = {}) {
       return listRestorePoints({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async findDeletionSession(vmId, { sinceMs, knownSessionIds, abortSignal }) {
+      const p = await profile({ abortSignal });
+      if (!p.sessionsPath)
+        throw new VeeamApiVersionError(p.version, 'sessions can only be looked for on v8.1');
+      const found = await findDeletionSession(guard(p), { vmId, sinceMs, knownSessionIds, abortSignal });
+      if (found) claimed.add(found.id);
+      return found;
     },
     async listDeletionSessions(callOptions) {
       return listDeletionSessions(await profile(callOptions), authorized, callOptions);

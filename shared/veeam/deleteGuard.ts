@@ -84,10 +84,15 @@ export async function submitDelete<T>(options: DeleteGuardOptions, target: Guard
       if (!options.profile.sessionsPath) throw new AmbiguousDeleteError(target.vmId, error as Error);
       let found: JobSession | undefined;
       try {
-        found = await findAttemptSession(options, target, attemptAt);
+        const look = {
+          ...target,
+          sinceMs: attemptAt - SESSION_CLOCK_SKEW_MS,
+          abortSignal: request.abortSignal,
+        };
+        found = await findDeletionSession(options, look);
         if (!found) {
           await options.clock.sleep(options.settleMs ?? 2_000, request.abortSignal);
-          found = await findAttemptSession(options, target, attemptAt);
+          found = await findDeletionSession(options, look);
         }
       } catch {
         throw new AmbiguousDeleteError(target.vmId, error as Error);
@@ -102,20 +107,27 @@ export async function submitDelete<T>(options: DeleteGuardOptions, target: Guard
   }
 }
 
+export interface DeletionSessionLook {
+  vmId: string;
+  /** Epoch ms: only a session the appliance started at or after this counts. */
+  sinceMs: number;
+  knownSessionIds?: ReadonlySet<string>;
+  abortSignal?: AbortSignal;
+}
+
 /**
- * The newest deletion session for the VM that this attempt may have started (see the file comment). The
+ * The newest deletion session for the VM that started since `sinceMs` and is neither known nor claimed
+ * (see the file comment): the answer to an ambiguous delete, or to a resumed run's "submitting" target. The
  * log check guards against an appliance that ignores the ResourceId filter: a session whose log names
  * other VMs only is not ours.
  */
-async function findAttemptSession(
-  options: DeleteGuardOptions,
-  target: GuardedDelete<unknown>,
-  attemptAt: number,
+export async function findDeletionSession(
+  options: Pick<DeleteGuardOptions, 'profile' | 'send' | 'claimed'>,
+  look: DeletionSessionLook,
 ): Promise<JobSession | undefined> {
   const { profile } = options;
-  const { vmId, knownSessionIds } = target;
-  const abortSignal = target.request.abortSignal;
-  const earliest = attemptAt - SESSION_CLOCK_SKEW_MS;
+  const { vmId, knownSessionIds, abortSignal } = look;
+  const earliest = look.sinceMs;
   const query = new URLSearchParams();
   for (const type of profile.deleteSessionTypes) query.append('Types', type);
   query.set('ResourceId', vmId);

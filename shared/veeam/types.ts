@@ -275,6 +275,15 @@ export interface VeeamClient {
     restorePointId: string,
     options?: DeleteOptions,
   ): Promise<PointDeleteSubmission>;
+  /**
+   * v8.1: the deletion session of the VM that started since `sinceMs` and that this client has not created
+   * or adopted (a resumed run's "submitting" target); undefined when there is none. v1 cannot look: it
+   * throws VeeamApiVersionError.
+   */
+  findDeletionSession(
+    vmId: string,
+    options: CallOptions & { sinceMs: number; knownSessionIds?: ReadonlySet<string> },
+  ): Promise<JobSession | undefined>;
   /** v8.1: the run's one listing of deletion sessions; v1 (no such listing) resolves to undefined. */
   listDeletionSessions(options: ListDeletionSessionsOptions): Promise<DeletionSessionListing | undefined>;
   getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
