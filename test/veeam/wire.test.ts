@@ -87,9 +87,16 @@ describe('the client over HTTP', () => {
     server = await localAppliance((method, path) =>
       method === 'GET' && path === '/api/v1/jobSessions/s1'
         ? { status: 200, body: { id: 's1', note: CANARY } }
-        : undefined,
+        : path.startsWith('/api/v1/virtualMachines')
+          ? { status: 200, body: { results: [] } }
+          : undefined,
     );
-    const client = createVeeamClient({ baseUrl: server.url, username: 'u', password: 'p', apiVersion: 'v1' });
+    const client = createVeeamClient({
+      baseUrl: server.url,
+      username: 'u',
+      password: 'local-password',
+      apiVersion: 'v1',
+    });
     try {
       const error = await client.getSession('s1').catch((e) => e);
       expect(error).toBeInstanceOf(VeeamProtocolError);
