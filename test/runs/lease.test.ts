@@ -81,7 +81,8 @@ describe('acquireRunLease on Azurite', () => {
     connectionString = await azuriteAccount();
     proxy = await startCountingProxy(endpointOf(connectionString, 'Blob'));
     storage = await storageFor(throughProxy(connectionString, 'Blob', proxy.url));
-  });
+    // Azurite may still be starting on a busy machine.
+  }, 120_000);
   beforeEach(() => {
     clock = createFakeClock();
     proxy.requests.length = 0;

@@ -258,7 +258,8 @@ describe('createRunStorage', () => {
     expect(storage.table.tableName).toBe(TABLE_NAME);
     // The table answers queries only when it exists.
     await expect(storage.table.listEntities().next()).resolves.toEqual({ done: true, value: undefined });
-  });
+    // Azurite may still be starting on a busy machine.
+  }, 120_000);
 
   it('fails with StorageUnavailableError naming the setting when storage is unreachable', async () => {
     const port = await closedPort();
