@@ -16,6 +16,12 @@ const ACCOUNT = 'devstoreaccount1';
 /** Azurite's public, well-known development key. */
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const READY_TIMEOUT_MS = 120_000;
+/** Accounts besides devstoreaccount1, one per storage suite, so suites running in parallel don't share rows. */
+const TEST_ACCOUNTS = 24;
+const testAccount = (n: number) => ({
+  name: `testaccount${String(n).padStart(2, '0')}`,
+  key: Buffer.from(`azurite-test-account-${n}-key-for-loopback-only`).toString('base64'),
+});
 
 export interface AzuriteProcess {
   connectionString: string;
@@ -32,15 +38,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export function connectionStringFor(ports: { blob: number; queue: number; table: number }): string {
+function connectionStringFor(
+  ports: { blob: number; queue: number; table: number },
+  account = { name: ACCOUNT, key: KEY },
+): string {
   return [
     'DefaultEndpointsProtocol=http',
-    `AccountName=${ACCOUNT}`,
-    `AccountKey=${KEY}`,
-    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT}`,
-    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT}`,
-    `TableEndpoint=http://127.0.0.1:${ports.table}/${ACCOUNT}`,
+    `AccountName=${account.name}`,
+    `AccountKey=${account.key}`,
+    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${account.name}`,
+    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${account.name}`,
+    `TableEndpoint=http://127.0.0.1:${ports.table}/${account.name}`,
   ].join(';');
+}
+
+/** The connection string of another account on the same Azurite. */
+function withAccount(connectionString: string, account: { name: string; key: string }): string {
+  return connectionString
+    .replaceAll(ACCOUNT, account.name)
+    .replace(`AccountKey=${KEY}`, `AccountKey=${account.key}`);
 }
 
 /**
@@ -56,8 +72,6 @@ export async function startAzurite(): Promise<AzuriteProcess> {
     '--disableTelemetry',
     '--inMemoryPersistence',
     '--silent',
-    '--location',
-    workdir,
     ...(['blob', 'queue', 'table'] as const).flatMap((s) => [
       `--${s}Host`,
       '127.0.0.1',
@@ -65,9 +79,14 @@ export async function startAzurite(): Promise<AzuriteProcess> {
       String(ports[s]),
     ]),
   ];
+  const accounts = [
+    { name: ACCOUNT, key: KEY },
+    ...Array.from({ length: TEST_ACCOUNTS }, (_, i) => testAccount(i + 1)),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: workdir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AZURITE_ACCOUNTS: accounts.map((a) => `${a.name}:${a.key}`).join(';') },
   });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -97,8 +116,24 @@ export async function startAzurite(): Promise<AzuriteProcess> {
 }
 
 /**
- * The test run's Azurite connection string, once Azurite listens. Every storage test starts with this.
+ * A connection string to an account of the test run's Azurite that no other suite uses, once Azurite
+ * listens. Call it once per suite (in beforeAll); every storage test starts with this.
  */
+export async function azuriteAccount(): Promise<string> {
+  const connectionString = await azurite();
+  const statusDir = path.dirname(process.env[STATUS_FILE_VAR] as string);
+  for (let n = 1; n <= TEST_ACCOUNTS; n++) {
+    try {
+      fs.closeSync(fs.openSync(path.join(statusDir, `claimed-${n}`), 'wx'));
+      return withAccount(connectionString, testAccount(n));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`all ${TEST_ACCOUNTS} Azurite test accounts are taken: raise TEST_ACCOUNTS`);
+}
+
+/** The test run's Azurite connection string (account devstoreaccount1, shared), once Azurite listens. */
 export async function azurite(): Promise<string> {
   const connectionString = process.env[CONNECTION_STRING_VAR];
   const statusFile = process.env[STATUS_FILE_VAR];
@@ -116,11 +151,19 @@ export async function azurite(): Promise<string> {
   throw new Error(`Azurite did not start within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
 export interface CountingProxy {
   /** The proxy's base URL; give it in place of the service endpoint (same path). */
   url: string;
-  /** Requests forwarded so far, by method. */
-  requests: { method: string; path: string }[];
+  /** Requests forwarded (or, while down, refused) so far. */
+  requests: ProxiedRequest[];
+  /** While true, every request's connection is cut: storage "goes down". */
+  down: boolean;
   close(): Promise<void>;
 }
 
@@ -130,9 +173,13 @@ export interface CountingProxy {
  */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  const requests: { method: string; path: string }[] = [];
+  const proxy: CountingProxy = { url: '', requests: [], down: false, close: async () => undefined };
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '' });
+    proxy.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    if (proxy.down) {
+      res.destroy();
+      return;
+    }
     const forward = http.request(
       {
         host: upstream.hostname,
@@ -150,12 +197,29 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+  proxy.url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  proxy.close = () => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
   };
+  return proxy;
+}
+
+/** A connection string whose `service` endpoint goes through `proxyUrl` (the account path kept). */
+export function throughProxy(
+  connectionString: string,
+  service: 'Blob' | 'Queue' | 'Table',
+  proxyUrl: string,
+): string {
+  return connectionString.replace(
+    new RegExp(`${service}Endpoint=http://127\\.0\\.0\\.1:\\d+`),
+    `${service}Endpoint=${proxyUrl}`,
+  );
+}
+
+/** The endpoint of `service` in an Azurite connection string. */
+export function endpointOf(connectionString: string, service: 'Blob' | 'Queue' | 'Table'): string {
+  const match = new RegExp(`${service}Endpoint=([^;]+)`).exec(connectionString);
+  if (!match) throw new Error(`no ${service}Endpoint`);
+  return match[1];
 }
