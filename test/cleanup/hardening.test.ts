@@ -1,5 +1,6 @@
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { runCleanup } from '../../shared/cleanup/runCleanup';
+import { windDownAllowanceMs } from '../../shared/cleanup/types';
 import type { Report } from '../../shared/report';
 import type { SimulatorHandle } from '../../dev/simulator';
 import { createFakeClock } from '../support/fakeClock';
@@ -24,16 +25,21 @@ describe('runCleanup across runs and at the edges', () => {
     const ids = fleet.map((vm) => vm.id);
     const config = await configFor(appliance, ids);
     const abort = new AbortController();
-    let submitted = 0;
+    const handle = appliance;
+    // Interrupt once the appliance accepted every delete (and the answers had time to arrive).
+    const watch = setInterval(() => {
+      if (Object.keys(handle.counters.deleteCallsByVm).length === ids.length) {
+        clearInterval(watch);
+        setTimeout(() => abort.abort(), 100);
+      }
+    }, 5);
     const first = await runCleanup({
       config,
       trigger: 'cli',
       client: FAST_CLIENT,
       abortSignal: abort.signal,
-      onProgress: (p) => {
-        if (p.phase === 'submitted' && ++submitted === ids.length) setImmediate(() => abort.abort());
-      },
     });
+    clearInterval(watch);
     expectEachOnce(first, ids);
     for (const r of first.results) {
       expect(r).toMatchObject({ outcome: 'TimedOut', attempts: 1 });
@@ -56,7 +62,17 @@ describe('runCleanup across runs and at the edges', () => {
     appliance = await startAppliance({ vms: fleet });
     const ids = fleet.map((vm) => vm.id);
     const clock = createFakeClock(Date.now());
+    // Every request arms its timeout on the run's clock: a timer of REQUEST_TIMEOUT is a request starting.
+    const REQUEST_TIMEOUT = 600_000;
+    const requestStarts: number[] = [];
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (fn, ms) => {
+      if (ms === REQUEST_TIMEOUT) requestStarts.push(clock.now());
+      return setTimer(fn, ms);
+    };
     const deadline = clock.now() + 20_000;
+    // The stated wind-down allowance: 5 % of the 20 s window, at most 2 s.
+    const bound = deadline + windDownAllowanceMs(20_000);
     let done = false;
     const running = runCleanup({
       config: await configFor(appliance, ids),
@@ -64,16 +80,14 @@ describe('runCleanup across runs and at the edges', () => {
       clock,
       deadline,
       submitMarginMs: 2_000,
-      client: { ...FAST_CLIENT, requestTimeoutMs: 600_000 },
+      client: { ...FAST_CLIENT, requestTimeoutMs: REQUEST_TIMEOUT },
     }).finally(() => {
       done = true;
     });
-    let atDeadline: Record<string, number> | undefined;
     while (!done) {
       await realSleep(2);
-      if (clock.now() >= deadline && !atDeadline) atDeadline = { ...appliance.counters.requestsByRoute };
-      await clock.advance(atDeadline ? 50 : 500);
-      expect(clock.now()).toBeLessThanOrEqual(deadline + 2_000 + 500);
+      await clock.advance(clock.now() >= deadline ? 50 : 500);
+      expect(clock.now()).toBeLessThanOrEqual(bound + 50);
     }
     const report = await running;
     expectEachOnce(report, ids);
@@ -82,12 +96,10 @@ describe('runCleanup across runs and at the edges', () => {
       expect(r.sessionId).toBeTruthy();
       expect(r.log).toBeUndefined();
     }
-    const after = { ...appliance.counters.requestsByRoute };
-    for (const route of Object.keys(after)) {
-      if (route === 'token.delete') continue;
-      expect([route, after[route]]).toEqual([route, atDeadline?.[route] ?? 0]);
-    }
-    expect(after['v8.1.getSessionLog'] ?? 0).toBe(0);
+    expect(requestStarts.length).toBeGreaterThan(ids.length);
+    // Polls already under way may still land and the logout goes out, but nothing starts after the bound.
+    expect(requestStarts.filter((at) => at >= bound)).toEqual([]);
+    expect(appliance.counters.requestsByRoute['v8.1.getSessionLog'] ?? 0).toBe(0);
   });
 
   it('a session lost to an appliance outage ends TimedOut with its session id, not Failed', async () => {
@@ -135,10 +147,14 @@ describe('runCleanup across runs and at the edges', () => {
     appliance = undefined;
     expectEachOnce(report, ids);
     const skipped = report.results.filter((r) => r.outcome === 'Skipped');
-    expect(skipped.length).toBeGreaterThan(5);
-    for (const r of skipped) expect(r.skipReason).toBe('appliance unavailable');
-    for (const r of report.results.filter((x) => x.outcome === 'Failed')) {
-      expect(r.error).toMatch(/unknown whether/);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const r of report.results) {
+      // Refused requests never reached the appliance: Skipped. Only a delete cut off in flight is Failed
+      // (unknown whether it was accepted), and a session lost with the appliance is TimedOut.
+      if (r.outcome === 'Skipped') expect(r.skipReason).toBe('appliance unavailable');
+      else if (r.outcome === 'Failed') expect(r.error).toMatch(/unknown whether/);
+      else if (r.outcome === 'TimedOut') expect(r.error).toMatch(/lost track of session/);
+      else expect(r.outcome).toBe('Succeeded');
     }
   });
 
