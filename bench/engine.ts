@@ -1,8 +1,8 @@
 /**
- * Drives the engine exactly as the CLI does: executeCleanup with trigger 'cli' and settings in `env`. The
+ * Drives the engine exactly as the CLI does: startRun with trigger 'cli' and settings in `env`. The
  * client keeps its default poll schedule unless a caller (the smoke test) overrides it.
  */
-import { executeCleanup, type ExecuteCleanupOptions } from '../shared/cleanup';
+import { startRun, type StartRunOptions } from '../shared/cleanup';
 import { DEFAULT_USER } from '../dev/simulator';
 import type { Outcome } from '../shared/report';
 import type { Mode } from './scenarios';
@@ -12,7 +12,7 @@ export interface EngineRunOptions {
   vmIds: readonly string[];
   mode: Mode;
   /** Test seam; the benchmark leaves it out so the client's defaults are measured. */
-  client?: ExecuteCleanupOptions['client'];
+  client?: StartRunOptions['client'];
 }
 
 export interface EngineRunResult {
@@ -37,11 +37,13 @@ export function engineEnv(options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mod
 
 export async function runEngine(options: EngineRunOptions): Promise<EngineRunResult> {
   const started = performance.now();
-  const report = await executeCleanup({
+  const run = await startRun({
     trigger: 'cli',
     env: engineEnv(options),
     ...(options.client ? { client: options.client } : {}),
   });
+  if (run.status !== 'completed') throw new Error(`the run did not start: ${run.status}`);
+  const { report } = run;
   const wallMs = performance.now() - started;
   const outcomes: Partial<Record<Outcome, number>> = {};
   for (const r of report.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;

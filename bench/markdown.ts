@@ -110,7 +110,7 @@ export function renderMarkdown(figures: BenchFigures): string {
   out.push(
     [
       `- Each scenario: a fresh simulator child process (\`bench/simulatorChild.ts\`) and a fresh engine child`,
-      `  process (\`bench/engineChild.ts\`) that calls \`executeCleanup({ trigger: 'cli', env })\`, the CLI's entry`,
+      `  process (\`bench/engineChild.ts\`) that calls \`startRun({ trigger: 'cli', env })\`, the CLI's entry`,
       `  point, with the client's default poll settings and the default \`CLEANUP_CONCURRENCY\`.`,
       `- Fleet: v1-style ids; session durations uniform in ${SESSION_MS.min / 1000}–${SESSION_MS.max / 1000} s,`,
       `  drawn per VM from seed ${SEED}; ${LATENCY_MS} ms added latency per request; loopback only (the test`,

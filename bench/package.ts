@@ -30,6 +30,9 @@ export const LAZY_SDKS = [
   '@opentelemetry/context-async-hooks',
   '@azure/identity',
   '@azure/keyvault-secrets',
+  '@azure/storage-blob',
+  '@azure/storage-queue',
+  '@azure/data-tables',
 ] as const;
 
 export interface PackageResult {

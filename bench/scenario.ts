@@ -1,6 +1,6 @@
 /**
  * One scenario, end to end: a simulator child (started clean, RTT measured, counters reset, then faults
- * switched on), a fresh engine child driving executeCleanup, and the figures of that run.
+ * switched on), a fresh engine child driving startRun, and the figures of that run.
  */
 import path from 'node:path';
 import type { SimulatorCounters, SimVmSpec } from '../dev/simulator/types';

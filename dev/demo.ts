@@ -2,7 +2,7 @@
  * `npm start`: a real cleanup against the embedded appliance simulator, through the same entry point the
  * timer function uses. No Azure, no Key Vault, nothing beyond loopback.
  */
-import { executeCleanup } from '../shared/cleanup';
+import { startRun } from '../shared/cleanup';
 import { createProgressPrinter } from '../shared/cli/progress';
 import { formatSummary } from '../shared/cli/summary';
 import { createConsoleTelemetry } from '../shared/telemetry';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     `Appliance simulator on ${simulator.url} with ${fleet.length} VMs; telemetry → ${telemetryFile}`,
   );
   try {
-    const report = await executeCleanup({
+    const started = await startRun({
       trigger: 'demo',
       env: {
         VEEAM_URL: simulator.url,
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
       logger: { info: progress.info, warn: progress.info, error: progress.info },
     });
     progress.done();
-    process.stdout.write(`\n${formatSummary(report)}\n`);
+    if (started.status !== 'completed') throw new Error(`the run did not start: ${started.status}`);
+    process.stdout.write(`\n${formatSummary(started.report)}\n`);
   } finally {
     await simulator.close();
   }

@@ -1,4 +1,3 @@
 export { runCleanup } from './runCleanup';
 export type { RunCleanupOptions, CleanupProgress, CleanupLogger, RetentionOverride } from './types';
 export { startRun, type StartRunOptions, type StartRunResult } from './startRun';
-export { executeCleanup, type ExecuteCleanupOptions } from './execute';

@@ -256,7 +256,8 @@ function requestOptions(request: RunRequest | undefined): Partial<RunCleanupOpti
 
 function journalOf(run: RunLedger): RunJournal {
   return {
-    planned: (vmIds) => run.planned(vmIds.map((vmId) => ({ vmId }))),
+    // A resumed run's targets are in the ledger already; only new ones are recorded as planned.
+    planned: (vmIds) => run.planned(vmIds.filter((vmId) => !run.target({ vmId })).map((vmId) => ({ vmId }))),
     submitting: (vmId) => run.submitting({ vmId }),
     submitted: (vmId, sessionIds) => run.submitted({ vmId }, sessionIds),
     settled: (result: VmResult) => run.settled({ vmId: result.vmId }, result),

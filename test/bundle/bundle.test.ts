@@ -117,9 +117,12 @@ describe('the bundle, run from a copy', () => {
       },
     );
     expect(registered(bundled.stderr)).toEqual([
+      'executeSnapshotCleanupRun',
+      'getSnapshotCleanupRun',
       'getSnapshotCleanupSession',
       'nightlySnapshotCleanup',
       'runSnapshotCleanup',
+      'snapshotCleanupRunPoisoned',
     ]);
     expect(registered(bundled.stderr)).toEqual(registered(unbundled.stderr));
     expect(JSON.parse(bundled.stdout)).toEqual([path.join(app, BUNDLE_FILE)]);

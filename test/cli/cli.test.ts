@@ -148,10 +148,14 @@ describe('snapshot-cleanup CLI', () => {
       '--json',
       '--max-running-sessions',
       '--log-telemetry <file>',
+      '--min-age',
+      '--keep-latest',
+      '--storage',
     ]) {
       expect(run.stdout).toContain(flag);
     }
     expect(run.stdout).toMatch(/^ {2}3 {2}could not reach/m);
-    expect(run.stdout).toMatch(/^ {2}4 {2}the run finished but its report could not be written to stdout/m);
+    expect(run.stdout).toMatch(/^ {2}4 {2}another cleanup run holds the lease/m);
+    expect(run.stdout).toMatch(/^ {2}5 {2}the run finished but its report could not be written to stdout/m);
   });
 });

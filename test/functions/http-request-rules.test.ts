@@ -77,15 +77,19 @@ describe('POST /api/cleanup: what the body may ask for', () => {
   });
 
   it('passes minAge and keepLatest to the run as minAgeMs and keepLatest', async () => {
-    const spy = jest.spyOn(cleanup, 'executeCleanup');
+    const spy = jest.spyOn(cleanup, 'startRun');
     try {
       const body = { vmIds: ['vm-001'], dryRun: true, minAge: 'P7D', keepLatest: 2 };
       expect((await call(postCleanup(JSON.stringify(body)))).status).toBe(200);
-      expect(spy).toHaveBeenCalledWith(expect.objectContaining({ minAgeMs: 7 * DAY_MS, keepLatest: 2 }));
+      expect(spy).toHaveBeenCalledWith(
+        expect.objectContaining({ retention: { minAgeMs: 7 * DAY_MS, keepLatest: 2 } }),
+      );
       expect(await call(postCleanup(JSON.stringify({ ...body, minAge: 90 })))).toMatchObject({
         status: 200,
       });
-      expect(spy).toHaveBeenLastCalledWith(expect.objectContaining({ minAgeMs: 90_000 }));
+      expect(spy).toHaveBeenLastCalledWith(
+        expect.objectContaining({ retention: expect.objectContaining({ minAgeMs: 90_000 }) }),
+      );
     } finally {
       spy.mockRestore();
     }

@@ -104,7 +104,7 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
     ['a non-object body', '[1,2]', /must be a JSON object/],
     ['an empty id list', '{"vmIds":[]}', /vmIds must not be empty/],
     ['a wait over 220 s', '{"waitSeconds":221}', /waitSeconds must be at most 220/],
-    ['a negative wait', '{"waitSeconds":-1}', /waitSeconds must be greater than 0/],
+    ['a negative wait', '{"waitSeconds":-1}', /waitSeconds must be at least 0/],
     [
       'too many ids',
       JSON.stringify({ vmIds: Array.from({ length: 5001 }, (_, i) => `vm-${i}`) }),

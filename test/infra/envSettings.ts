@@ -73,6 +73,15 @@ export function scanSettings(
       if (ts.isCallExpression(node) && node.arguments.some(isEnvExpression)) {
         for (const arg of node.arguments) add(resolve(arg), node);
       }
+      // The config layer's setting reader: read('AZURE_CLIENT_ID').
+      if (
+        inConfig &&
+        ts.isCallExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        node.expression.text === 'read'
+      ) {
+        for (const arg of node.arguments) add(resolve(arg), node);
+      }
       if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && /_SETTING$/.test(node.name.text)) {
         add(resolve(node.initializer), node);
       }

@@ -1,5 +1,5 @@
 'use strict';
-// Runs a real cleanup (executeCleanup, the timer's entry point) against an in-process appliance simulator,
+// Runs a real cleanup (startRun, the entry point of every trigger) against an in-process appliance simulator,
 // with telemetry going to App Insights through the real SDK.
 // Input: argv[2] = JSON { canary, traceParent }. Output: one JSON line on stdout with the run's report.
 const path = require('node:path');
@@ -8,7 +8,7 @@ require('../../support/ts-register');
 const { canary, traceParent } = JSON.parse(process.argv[2]);
 const repo = path.join(__dirname, '../../..');
 const { startSimulator } = require(path.join(repo, 'dev/simulator/index.ts'));
-const { executeCleanup } = require(path.join(repo, 'shared/cleanup/index.ts'));
+const { startRun } = require(path.join(repo, 'shared/cleanup/index.ts'));
 
 async function main() {
   const password = `pw-${canary}`;
@@ -21,7 +21,7 @@ async function main() {
     ],
   });
   try {
-    const report = await executeCleanup({
+    const started = await startRun({
       trigger: 'timer',
       traceParent,
       env: {
@@ -33,7 +33,7 @@ async function main() {
       },
       client: { poll: { initialIntervalMs: 30, maxIntervalMs: 60 } },
     });
-    process.stdout.write(`${JSON.stringify({ report })}\n`);
+    process.stdout.write(`${JSON.stringify({ report: started.report })}\n`);
   } finally {
     await simulator.close();
   }
