@@ -13,7 +13,11 @@ import { startSimulator, type SimVmSpec } from './simulator';
 const USERNAME = 'demo-operator';
 const PASSWORD = 'demo-only-password';
 
-/** 25 VMs: most end Success, a few Warning or Error, one has nothing to delete, one takes its time. */
+/**
+ * 25 VMs: most end Success, a few Warning or Error, one has nothing to delete, one takes its time. Their
+ * manual snapshots are hours, days and months old (a seeded mix, some immutable or locked), and the run keeps
+ * the newest one and everything younger than 7 days.
+ */
 function demoFleet(): SimVmSpec[] {
   return Array.from({ length: 25 }, (_, i) => {
     const n = String(i + 1).padStart(2, '0');
@@ -32,7 +36,11 @@ function demoFleet(): SimVmSpec[] {
 
 async function main(): Promise<void> {
   const fleet = demoFleet();
-  const simulator = await startSimulator({ users: [{ username: USERNAME, password: PASSWORD }], vms: fleet });
+  const simulator = await startSimulator({
+    users: [{ username: USERNAME, password: PASSWORD }],
+    vms: fleet,
+    pointMix: { manualPerVm: { min: 1, max: 5 }, immutableRate: 0.1, lockedRate: 0.08 },
+  });
   const telemetryFile = path.resolve('demo-telemetry.jsonl');
   const progress = createProgressPrinter();
   progress.info(
@@ -47,6 +55,8 @@ async function main(): Promise<void> {
         VEEAM_PASSWORD: PASSWORD,
         VEEAM_VM_IDS: fleet.map((vm) => vm.id).join(','),
         VEEAM_API_VERSION: 'auto',
+        CLEANUP_MIN_AGE: 'P7D',
+        CLEANUP_KEEP_LATEST: '1',
       },
       fallbackTelemetry: () => createConsoleTelemetry({ stream: createWriteStream(telemetryFile) }),
       onProgress: progress.onProgress,

@@ -15,9 +15,23 @@ function warningText(result: VmResult): string {
   return entry?.message ? displayId(entry.message) : 'the session log gave no detail';
 }
 
+/** Retention runs: "3 deleted, 2 kept, 1 locked". */
+function retentionText(result: VmResult): string | undefined {
+  if (result.deletedSnapshots === undefined) return undefined;
+  const counts = `${result.deletedSnapshots} deleted, ${result.keptSnapshots ?? 0} kept, ${result.lockedSnapshots ?? 0} locked`;
+  if (result.outcome !== 'WouldDelete') return counts;
+  const due = (result.snapshots ?? []).filter((s) => s.action === 'wouldDelete').length;
+  return `${due} would be deleted, ${result.keptSnapshots ?? 0} kept`;
+}
+
 function detailOf(result: VmResult): string {
-  if (result.error) return result.error;
-  if (result.outcome === 'Warning') return warningText(result);
+  const retention = retentionText(result);
+  // A retention Warning may come from a locked snapshot alone, which has no session log to quote.
+  const quote = result.outcome === 'Warning' && (retention === undefined || result.log);
+  const why = result.error ?? (quote ? warningText(result) : undefined);
+  if (retention) return why ? `${retention}; ${why}` : retention;
+  if (why) return why;
+  if (result.note) return result.note;
   return result.snapshots ? `${result.snapshots.length} manual snapshot(s)` : '';
 }
 
