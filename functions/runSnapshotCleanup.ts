@@ -70,6 +70,8 @@ export async function runSnapshotCleanup(
       statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
       traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),
+      // The answer is due within the wait plus the wind-down allowance; telemetry gets a second of it.
+      flushTimeoutMs: 1_000,
     });
     if (started.status === 'refused') return started.refusal as HttpResponseInit;
     if (started.status === 'busy') {

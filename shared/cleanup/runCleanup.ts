@@ -125,6 +125,8 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
     } catch (error) {
       if (signal.aborted) return finish(options.abortSignal?.aborted ? 'aborted' : 'deadline');
       const failure = describeConnectFailure(error);
+      const origin = config.provenance.applianceUrl;
+      failure.message = `${failure.message} (appliance URL from ${origin.name}, ${origin.source})`;
       log.error(`Could not use the appliance: ${failure.message}`);
       if (!(error instanceof VeeamAuthError || error instanceof MfaRequiredError)) {
         telemetry?.trackException(asError(error), { runId: base.runId });

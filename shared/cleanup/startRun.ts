@@ -84,7 +84,8 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
       if (refusal !== undefined) return { status: 'refused', refusal };
     }
     const deadline = options.deadlineFor ? options.deadlineFor(config) : options.deadline;
-    log?.info(`Configuration: ${describeProvenance(config)}`);
+    // A caller that loaded the configuration itself (the CLI) has printed where it came from already.
+    if (!options.config) log?.info(`Configuration: ${describeProvenance(config)}`);
     const storage =
       options.storage === undefined ? await openRunStorage(env) : (options.storage ?? undefined);
 
@@ -258,7 +259,10 @@ function journalOf(run: RunLedger): RunJournal {
   return {
     // A resumed run's targets are in the ledger already; only new ones are recorded as planned.
     planned: (vmIds) => run.planned(vmIds.filter((vmId) => !run.target({ vmId })).map((vmId) => ({ vmId }))),
-    submitting: (vmId) => run.submitting({ vmId }),
+    // A resumed target whose earlier delete was never found is still "submitting": that record stands.
+    submitting: async (vmId) => {
+      if (run.target({ vmId })?.state !== 'submitting') await run.submitting({ vmId });
+    },
     submitted: (vmId, sessionIds) => run.submitted({ vmId }, sessionIds),
     settled: (result: VmResult) => run.settled({ vmId: result.vmId }, result),
   };

@@ -189,7 +189,8 @@ describe('runCleanup', () => {
     const report = await runCleanup({ config, trigger: 'cli', client: FAST_CLIENT });
     expect(report.failure).toEqual({
       kind: 'mfa',
-      message: 'MFA is enabled for this account; use a service account without MFA',
+      message:
+        'MFA is enabled for this account; use a service account without MFA (appliance URL from VEEAM_URL, environment)',
     });
   });
 

@@ -113,7 +113,7 @@ describe('session polling', () => {
 
   it('v8.1: many sessions due together are answered by the running page, not N single GETs', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `many-${i}`);
-    const sim = await simulator({ vms: ids.map((id) => vm(id, { sessionDurationMs: 120 })) });
+    const sim = await simulator({ vms: ids.map((id) => vm(id, { sessionDurationMs: 600 })) });
     const client = clientFor(sim, { apiVersion: 'v8.1', maxInFlight: 4 });
     const submitted = await Promise.all(ids.map((id) => submit(client, id)));
     const origFetchCount = sim.counters.requestsByRoute['v8.1.getSession'] ?? 0;
