@@ -55,6 +55,16 @@ export function checkTargets(figures: BenchFigures): TargetCheck[] {
       : 'not run',
     met: batches.length ? batches.every((r) => r.perVm.total <= 1.5) : undefined,
   });
+  const retention = find(figures.scenarios, 'retention', 3000);
+  checks.push({
+    target: 'retention · 3000: ≤ 1 list request/VM (≤ 6 points each), efficiency ≥ 0.90, peak RSS ≤ 150 MB',
+    measured: retention
+      ? `${retention.perVm.list.toFixed(3)} list/VM, ${retention.efficiency.toFixed(3)}, ${retention.peakRssMb.toFixed(0)} MB`
+      : 'not run',
+    met: retention
+      ? retention.perVm.list <= 1 && retention.efficiency >= 0.9 && retention.peakRssMb <= 150
+      : undefined,
+  });
   const big = figures.scenarios.filter((r) => r.scenario.vmCount === 10_000);
   const peak = big.length ? Math.max(...big.map((r) => r.peakRssMb)) : undefined;
   checks.push({

@@ -2,6 +2,8 @@
 import type { SimulatorCounters } from '../dev/simulator/types';
 
 export interface RequestSplit {
+  /** Restore-point and deletion-session listings. */
+  list: number;
   delete: number;
   poll: number;
   auth: number;
@@ -13,6 +15,8 @@ const KIND_OF_ROUTE: Record<string, Exclude<keyof RequestSplit, 'total'>> = {
   'v1.deleteSnapshots': 'delete',
   'v8.1.deleteManualSnapshots': 'delete',
   'v8.1.batchDeleteManualSnapshots': 'delete',
+  'v8.1.deleteRestorePoint': 'delete',
+  'v8.1.restorePoints': 'list',
   'v1.getSession': 'poll',
   'v8.1.getSession': 'poll',
   'v8.1.listSessions': 'poll',
@@ -25,7 +29,7 @@ const KIND_OF_ROUTE: Record<string, Exclude<keyof RequestSplit, 'total'>> = {
 };
 
 export function splitRequests(counters: Pick<SimulatorCounters, 'requestsByRoute'>): RequestSplit {
-  const split: RequestSplit = { delete: 0, poll: 0, auth: 0, other: 0, total: 0 };
+  const split: RequestSplit = { list: 0, delete: 0, poll: 0, auth: 0, other: 0, total: 0 };
   for (const [route, count] of Object.entries(counters.requestsByRoute)) {
     split[KIND_OF_ROUTE[route] ?? 'other'] += count;
     split.total += count;
@@ -36,6 +40,7 @@ export function splitRequests(counters: Pick<SimulatorCounters, 'requestsByRoute
 export function perVm(split: RequestSplit, vmCount: number): RequestSplit {
   const per = (n: number) => n / vmCount;
   return {
+    list: per(split.list),
     delete: per(split.delete),
     poll: per(split.poll),
     auth: per(split.auth),

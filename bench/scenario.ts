@@ -7,7 +7,16 @@ import type { SimulatorCounters, SimVmSpec } from '../dev/simulator/types';
 import type { EngineRunOptions, EngineRunResult } from './engine';
 import { forkChild, type ChildHandle } from './ipc';
 import { perVm, splitRequests, type RequestSplit } from './requests';
-import { buildFleet, FAULT_RULES, LATENCY_MS, longestSessionMs, SEED, type Scenario } from './scenarios';
+import {
+  buildFleet,
+  FAULT_RULES,
+  LATENCY_MS,
+  longestSessionMs,
+  RETENTION_POINT_MIX,
+  SEED,
+  type Mode,
+  type Scenario,
+} from './scenarios';
 
 export interface ScenarioResult {
   scenario: Scenario;
@@ -40,9 +49,14 @@ export interface SimulatorProcess {
   close(): Promise<void>;
 }
 
-export async function startSimulatorProcess(vms: SimVmSpec[]): Promise<SimulatorProcess> {
+export async function startSimulatorProcess(vms: SimVmSpec[], mode?: Mode): Promise<SimulatorProcess> {
   const child = forkChild(path.join(__dirname, 'simulatorChild.js'));
-  const { url } = await child.call<{ url: string }>('start', { vms, seed: SEED, latencyMs: LATENCY_MS });
+  const { url } = await child.call<{ url: string }>('start', {
+    vms,
+    seed: SEED,
+    latencyMs: LATENCY_MS,
+    ...(mode === 'retention' ? { pointMix: RETENTION_POINT_MIX } : {}),
+  });
   return {
     url,
     child,
@@ -77,7 +91,7 @@ export async function runScenario(
   options: { engineExecArgv?: string[] } = {},
 ): Promise<ScenarioResult> {
   const fleet = buildFleet(scenario.vmCount);
-  const sim = await startSimulatorProcess(fleet);
+  const sim = await startSimulatorProcess(fleet, scenario.mode);
   let engine: ChildHandle | undefined;
   try {
     const rttMs = await measureRttMs(sim.url);
@@ -97,7 +111,7 @@ export async function runScenario(
     const requests = splitRequests(counters);
     const longest = longestSessionMs(fleet);
     const lowerBoundMs = longest + rttMs;
-    const problems = checkRun(fleet, result, counters);
+    const problems = checkRun(fleet, result, counters, scenario.mode);
     return {
       scenario,
       wallMs: result.wallMs,
@@ -127,7 +141,8 @@ export async function runScenario(
 export function checkRun(
   fleet: readonly SimVmSpec[],
   result: Pick<EngineRunResult, 'results' | 'distinctVms' | 'outcomes'>,
-  counters: Pick<SimulatorCounters, 'deleteCallsByVm'>,
+  counters: Pick<SimulatorCounters, 'deleteCallsByVm' | 'pointDeleteCallsByPoint'>,
+  mode?: Mode,
 ): string[] {
   const problems: string[] = [];
   if (result.results !== fleet.length || result.distinctVms !== fleet.length) {
@@ -135,6 +150,14 @@ export function checkRun(
   }
   const succeeded = result.outcomes.Succeeded ?? 0;
   if (succeeded !== fleet.length) problems.push(`only ${succeeded} of ${fleet.length} Succeeded`);
+  if (mode === 'retention') {
+    // Per restore point: no bulk call at all, and no point deleted twice.
+    const bulk = Object.keys(counters.deleteCallsByVm).length;
+    if (bulk > 0) problems.push(`${bulk} VMs got a bulk delete under retention`);
+    const twice = Object.values(counters.pointDeleteCallsByPoint).filter((n) => n !== 1).length;
+    if (twice > 0) problems.push(`${twice} restore points were not deleted exactly once`);
+    return problems;
+  }
   const notOnce = fleet.filter((vm) => counters.deleteCallsByVm[vm.id] !== 1).length;
   if (notOnce > 0) problems.push(`${notOnce} VMs were not deleted exactly once`);
   return problems;

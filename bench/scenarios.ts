@@ -5,7 +5,8 @@
 import { createRandom } from '../dev/simulator/random';
 import type { FaultRule, SimVmSpec } from '../dev/simulator/types';
 
-export type Mode = 'v1' | 'v8.1' | 'batch';
+/** `retention`: v8.1 per restore point, keeping the newest manual snapshot and all younger than 7 days. */
+export type Mode = 'v1' | 'v8.1' | 'batch' | 'retention';
 
 export interface Scenario {
   /** e.g. "v1 · 3000 · faults". */
@@ -15,7 +16,10 @@ export interface Scenario {
   faults: boolean;
 }
 
-export const MODES: readonly Mode[] = ['v1', 'v8.1', 'batch'];
+export const MODES: readonly Mode[] = ['v1', 'v8.1', 'batch', 'retention'];
+
+/** Retention scenarios: 0-6 manual snapshots per VM of mixed ages (hours, days, months), some immutable. */
+export const RETENTION_POINT_MIX = { manualPerVm: { min: 0, max: 6 }, lockedRate: 0 } as const;
 export const SIZES: readonly number[] = [300, 3000, 10_000];
 export const SEED = 20_240_601;
 export const SESSION_MS = { min: 5_000, max: 20_000 } as const;

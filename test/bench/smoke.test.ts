@@ -48,6 +48,24 @@ describe.each<Mode>(['v1', 'v8.1', 'batch'])('engine driver, %s', (mode) => {
   });
 });
 
+describe('engine driver, retention', () => {
+  it('deletes per restore point, never in bulk, each point once, with the listings counted as list', async () => {
+    await sim.close();
+    sim = await startSimulator({
+      vms: FLEET,
+      seed: 7,
+      latencyMs: 1,
+      pointMix: { manualPerVm: { min: 2, max: 4 } },
+    });
+    const result = await runEngine({ url: sim.url, vmIds: IDS, mode: 'retention', client: FAST_POLL });
+    expect(checkRun(FLEET, result, sim.counters, 'retention')).toEqual([]);
+    const split = splitRequests(sim.counters);
+    expect(split.list).toBeGreaterThanOrEqual(IDS.length);
+    expect(split.delete).toBe(Object.keys(sim.counters.pointDeleteCallsByPoint).length);
+    expect(split.list + split.delete + split.poll + split.auth + split.other).toBe(split.total);
+  });
+});
+
 describe('sequential baseline', () => {
   it('deletes each VM once, one after the other, and counts its own requests like the simulator does', async () => {
     const result = await runSequentialBaseline({ url: sim.url, vmIds: IDS, pollIntervalMs: 10 });
