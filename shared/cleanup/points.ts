@@ -33,28 +33,31 @@ export async function cleanByRetention(
   const adopted = followRunning(run, vmId);
   if (adopted) return adopted;
   const startedAt = run.now();
+  // The listing and the VM's deletes share one submission slot, one request after the other: a VM that
+  // went back to the end of the queue between its points would finish long after the rest.
+  const sessionIds: string[] = [];
+  const outcomes: Array<Promise<PointOutcome | undefined>> = [];
+  let due = 0;
   const plan = await run.submitSlot(async () => {
     if (!run.canSubmit()) return undefined;
+    let planned: RetentionPlan;
     try {
-      return await planRetention(run, vmId, rule, runStartedAt);
+      planned = await planRetention(run, vmId, rule, runStartedAt);
     } catch (error) {
       run.settleError(vmId, error, startedAt, 0);
       return undefined;
     }
+    for (const decision of planned.decisions.filter((d) => d.action === 'delete')) {
+      due += 1;
+      const point = deletePoint(run, vmId, plannedSnapshot(planned, decision), sessionIds);
+      outcomes.push(point.outcome);
+      if (!(await point.sent)) break;
+    }
+    return planned;
   });
   if (!plan) return;
-  const due = plan.decisions.filter((d) => d.action === 'delete');
-  // A VM's points are submitted one after the other (each recorded before it is sent), and their sessions
-  // are followed side by side.
-  const sessionIds: string[] = [];
-  const outcomes: Array<Promise<PointOutcome | undefined>> = [];
-  for (const decision of due) {
-    const point = deletePoint(run, vmId, plannedSnapshot(plan, decision), sessionIds);
-    outcomes.push(point.outcome);
-    if (!(await point.sent)) break;
-  }
   const settled = await Promise.all(outcomes);
-  if (due.length > 0 && settled.every((o) => o === undefined)) return; // nothing sent: the stop reason
+  if (due > 0 && settled.every((o) => o === undefined)) return; // nothing sent: the stop reason
   run.settle(retentionResult(plan, settled, run.now() - startedAt, run.statusUrl));
 }
 
@@ -86,9 +89,9 @@ export async function planOnly(
 }
 
 /**
- * Deletes one restore point and follows its session. `sent` resolves once the DELETE was answered (false
- * when it was never sent); `outcome` when its session ended (undefined when never sent). The running-session
- * slot is held from before the DELETE until the session ended.
+ * Deletes one restore point (the caller holds a submission slot) and follows its session. `sent` resolves
+ * once the DELETE was answered (false when it was never sent); `outcome` when its session ended (undefined
+ * when never sent). The running-session slot is held from before the DELETE until the session ended.
  */
 function deletePoint(
   run: RunContext,
@@ -99,7 +102,7 @@ function deletePoint(
   let markSent: (sent: boolean) => void = () => {};
   const sent = new Promise<boolean>((resolve) => (markSent = resolve));
   const outcome = run.runningSlot(async () => {
-    const answer = await run.submitSlot(async () => {
+    const answer = await (async () => {
       if (!run.canSubmit() || !(await recordSubmitting(run, [vmId]))) return undefined;
       run.submitted(vmId);
       try {
@@ -117,7 +120,7 @@ function deletePoint(
       } catch (error) {
         return { error };
       }
-    });
+    })();
     markSent(answer !== undefined);
     if (!answer) return undefined;
     if ('error' in answer) return failedPoint(run, planned, answer.error);
