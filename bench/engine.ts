@@ -33,6 +33,7 @@ export function engineEnv(options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mod
     VEEAM_API_VERSION: options.mode === 'v1' ? 'v1' : 'v8.1',
     CLEANUP_BATCH: options.mode === 'batch' ? 'true' : 'false',
     ...(options.mode === 'retention' ? { CLEANUP_MIN_AGE: 'P7D', CLEANUP_KEEP_LATEST: '1' } : {}),
+    ...(options.mode === 'cap64' ? { CLEANUP_MAX_RUNNING_SESSIONS: '64' } : {}),
   };
 }
 

@@ -5,8 +5,11 @@
 import { createRandom } from '../dev/simulator/random';
 import type { FaultRule, SimVmSpec } from '../dev/simulator/types';
 
-/** `retention`: v8.1 per restore point, keeping the newest manual snapshot and all younger than 7 days. */
-export type Mode = 'v1' | 'v8.1' | 'batch' | 'retention';
+/**
+ * `retention`: v8.1 per restore point, keeping the newest manual snapshot and all younger than 7 days.
+ * `cap64`: v8.1 per VM with CLEANUP_MAX_RUNNING_SESSIONS=64 (at most 64 deletion sessions at once).
+ */
+export type Mode = 'v1' | 'v8.1' | 'batch' | 'retention' | 'cap64';
 
 export interface Scenario {
   /** e.g. "v1 · 3000 · faults". */
@@ -16,7 +19,7 @@ export interface Scenario {
   faults: boolean;
 }
 
-export const MODES: readonly Mode[] = ['v1', 'v8.1', 'batch', 'retention'];
+export const MODES: readonly Mode[] = ['v1', 'v8.1', 'batch', 'retention', 'cap64'];
 
 /** Retention scenarios: 0-6 manual snapshots per VM of mixed ages (hours, days, months), some immutable. */
 export const RETENTION_POINT_MIX = { manualPerVm: { min: 0, max: 6 }, lockedRate: 0 } as const;
