@@ -67,8 +67,8 @@ export function createTransport(options: TransportOptions): Transport {
   const now = () => clock.now();
   const isHttps = options.baseUrl.protocol === 'https:';
   // A configured PEM is a pin: `ca` replaces Node's public roots, so a certificate another CA issued for the
-  // same hostname is refused. rejectUnauthorized is explicit so NODE_TLS_REJECT_UNAUTHORIZED=0 in the
-  // environment cannot switch verification off.
+  // same hostname is refused. rejectUnauthorized is explicit so Node's environment switch for disabling
+  // certificate checks cannot turn verification off.
   const agent = isHttps
     ? new https.Agent({
         keepAlive: true,
