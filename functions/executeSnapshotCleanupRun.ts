@@ -2,7 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { closePoisonedRun } from '../shared/admin/backgroundRun';
 import { startRun } from '../shared/cleanup';
 import { loggerFor } from '../shared/hosting/invocation';
-import { findHostJson, timeBudgetMs } from '../shared/hosting/timeBudget';
+import { invocationDeadline } from '../shared/hosting/timeBudget';
 import { openRunStorage } from '../shared/runs/openStorage';
 import { InvalidRunMessageError, parseRunMessage } from '../shared/runs/queue';
 
@@ -28,13 +28,7 @@ export async function executeSnapshotCleanupRun(message: unknown, context: Invoc
   const started = await startRun({
     trigger: 'http',
     runId,
-    deadlineFor: (config) =>
-      startedAt +
-      timeBudgetMs({
-        configuredMs: config.timeBudgetMs,
-        hostJsonPath: findHostJson(__dirname),
-        log: (line) => context.warn(line),
-      }),
+    deadlineFor: invocationDeadline(startedAt, __dirname, (message) => context.warn(message)),
     statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
     traceParent: context.traceContext?.traceParent,
     logger: loggerFor(context),

@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { startRun } from '../shared/cleanup';
 import { loggerFor } from '../shared/hosting/invocation';
-import { findHostJson, timeBudgetMs } from '../shared/hosting/timeBudget';
+import { invocationDeadline } from '../shared/hosting/timeBudget';
 
 /**
  * The nightly run. It fails the invocation only when nothing was attempted (configuration, Key Vault,
@@ -15,13 +15,7 @@ export async function nightlySnapshotCleanup(timer: Timer, context: InvocationCo
   );
   const started = await startRun({
     trigger: 'timer',
-    deadlineFor: (config) =>
-      startedAt +
-      timeBudgetMs({
-        configuredMs: config.timeBudgetMs,
-        hostJsonPath: findHostJson(__dirname),
-        log: (message) => context.warn(message),
-      }),
+    deadlineFor: invocationDeadline(startedAt, __dirname, (message) => context.warn(message)),
     traceParent: context.traceContext?.traceParent,
     logger: loggerFor(context),
   });

@@ -83,3 +83,17 @@ export function findHostJson(startDir: string): string {
     dir = parent;
   }
 }
+
+/**
+ * The deadline of a run that a function invocation started at `startedAtMs`: its time budget (from the
+ * configuration, cut to the function timeout) from then on. For the timer and the queue-triggered run.
+ */
+export function invocationDeadline(
+  startedAtMs: number,
+  functionDir: string,
+  warn: (message: string) => void,
+): (config: { timeBudgetMs?: number }) => number {
+  return (config) =>
+    startedAtMs +
+    timeBudgetMs({ configuredMs: config.timeBudgetMs, hostJsonPath: findHostJson(functionDir), log: warn });
+}
