@@ -8,7 +8,15 @@ export type Trigger = 'timer' | 'http' | 'cli' | 'demo';
 export type ApiVersion = 'v1' | 'v8.1';
 
 export type Outcome =
-  'Succeeded' | 'Warning' | 'Failed' | 'TimedOut' | 'Skipped' | 'InvalidId' | 'WouldDelete';
+  | 'Succeeded'
+  | 'Warning'
+  | 'Failed'
+  | 'TimedOut'
+  | 'Skipped'
+  | 'InvalidId'
+  | 'WouldDelete'
+  /** A policy exclusion matched: the VM got no request beyond the listing. */
+  | 'Excluded';
 
 /** One entry of a job session log, as kept in the report (the last 20 on Warning or Error). */
 export interface LogEntry {
@@ -44,6 +52,8 @@ export type SkipReason = 'deadline' | 'aborted' | 'appliance unavailable' | 'ret
 
 export interface VmResult {
   vmId: string;
+  /** The name of the appliance this target belongs to ('default' for the single-appliance settings). */
+  appliance: string;
   outcome: Outcome;
   /** The appliance's job session id, when a deletion was submitted. */
   sessionId?: string;
@@ -61,6 +71,8 @@ export interface VmResult {
   log?: LogEntry[];
   /** Dry run only: what would be deleted. Absent on v1, which cannot list manual snapshots. */
   snapshots?: SnapshotInfo[];
+  /** Excluded only: the policy rule that matched, e.g. `exclude.names "sql-*"`. */
+  excludedBy?: string;
   /** HTTP trigger only: where an admin can follow a session that was still running. */
   statusUrl?: string;
   /** Retention only: snapshots deleted (or already gone), kept (young, newest or immutable), and locked. */
@@ -78,6 +90,7 @@ export interface Totals {
   skipped: number;
   invalid: number;
   wouldDelete: number;
+  excluded: number;
 }
 
 /** Set when the run could not reach or authenticate to the appliance, so nothing was attempted. */
@@ -86,10 +99,25 @@ export interface RunFailure {
   message: string;
 }
 
+/** One appliance of the run: where it is, what it spoke, how its targets ended, and why it failed. */
+export interface ApplianceSummary {
+  name: string;
+  /** scheme://host:port of the appliance. */
+  origin: string;
+  /** null when the appliance could not be reached. */
+  apiVersion: ApiVersion | null;
+  totals: Totals;
+  /** Set when this appliance could not be reached or refused the login; its targets are Skipped. */
+  failure?: RunFailure;
+}
+
 export interface Report {
   runId: string;
   trigger: Trigger;
-  /** The API generation the run used; null when the appliance could not be reached. */
+  /**
+   * The API generation the run used; null when no appliance could be reached. With several appliances that
+   * spoke different generations it is null too: `appliances[]` has each one's.
+   */
   apiVersion: ApiVersion | null;
   dryRun: boolean;
   startedAt: string;
@@ -99,6 +127,9 @@ export interface Report {
   duplicatesRemoved: number;
   totals: Totals;
   results: VmResult[];
+  /** One entry per appliance of the run, in policy order. */
+  appliances: ApplianceSummary[];
+  /** Set when no appliance could be used (every appliance failed); each one's reason is in `appliances[]`. */
   failure?: RunFailure;
   /** Set when this run finished an interrupted one (same runId): how far that one had come. */
   resumedFrom?: { runId: string; settledBefore: number; interruptedAt?: string };
@@ -112,6 +143,7 @@ const OUTCOME_TOTAL: Record<Outcome, keyof Omit<Totals, 'targets'>> = {
   Skipped: 'skipped',
   InvalidId: 'invalid',
   WouldDelete: 'wouldDelete',
+  Excluded: 'excluded',
 };
 
 export function computeTotals(results: readonly VmResult[]): Totals {
@@ -124,6 +156,7 @@ export function computeTotals(results: readonly VmResult[]): Totals {
     skipped: 0,
     invalid: 0,
     wouldDelete: 0,
+    excluded: 0,
   };
   for (const r of results) totals[OUTCOME_TOTAL[r.outcome]] += 1;
   return totals;
@@ -131,5 +164,7 @@ export function computeTotals(results: readonly VmResult[]): Totals {
 
 /** Outcomes after which nothing is left for an admin to do. */
 export function isCleanOutcome(outcome: Outcome): boolean {
-  return outcome === 'Succeeded' || outcome === 'Warning' || outcome === 'WouldDelete';
+  return (
+    outcome === 'Succeeded' || outcome === 'Warning' || outcome === 'WouldDelete' || outcome === 'Excluded'
+  );
 }

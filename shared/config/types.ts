@@ -3,40 +3,73 @@ import type { Targets } from './targets';
 
 export type ApiVersionSetting = 'v1' | 'v8.1' | 'auto';
 
-/** The validated configuration of one run. Holds secrets: never log or serialise it whole. */
-export interface CleanupConfig {
+/** `targets.discover` of a policy appliance: which VMs the appliance lists as cleanup targets. */
+export interface DiscoveryFilter {
+  /** One listing per subscription (SubscriptionId); absent: every subscription the appliance sees. */
+  subscriptionIds?: string[];
+  /** Azure region names (RegionIds), e.g. westeurope. */
+  regions?: string[];
+  /** Part of the VM name (SearchPattern). */
+  nameContains?: string;
+}
+
+/** `exclude` of a policy appliance. A VM matching any rule is reported Excluded and gets no request. */
+export interface Exclusions {
+  vmIds?: string[];
+  /** Globs over the VM name: `*` any run, `?` one character, case-insensitive. */
+  names?: string[];
+  /** Resource group names, case-insensitive. */
+  resourceGroups?: string[];
+}
+
+/** Where an appliance's targets come from: a list of ids, or the appliance's own VM listing. */
+export type TargetSource = { kind: 'ids'; targets: Targets } | { kind: 'discover'; filter: DiscoveryFilter };
+
+/** One appliance of a run, fully resolved. Holds secrets: never log or serialise it whole. */
+export interface ApplianceConfig {
+  /** Policy name of the appliance; 'default' for the single-appliance settings. */
+  name: string;
   /** Appliance base URL validated by parseApplianceUrl (https, or http for loopback), without trailing slash. */
   applianceUrl: string;
   username: string;
   password: string;
   /** PEM to trust for the appliance's TLS certificate; checked to hold parseable BEGIN CERTIFICATE blocks. */
   caCert?: string;
-  /** VEEAM_API_VERSION, default auto. */
+  /** VEEAM_API_VERSION / apiVersion, default auto. */
   apiVersion: ApiVersionSetting;
-  /** CLEANUP_CONCURRENCY: integer 1..256, default 16. */
+  /** CLEANUP_CONCURRENCY / concurrency: integer 1..256, default 16. */
   concurrency: number;
+  /**
+   * CLEANUP_MAX_RUNNING_SESSIONS / maxRunningSessions: integer 1..10000; unset means no cap. How many deletion
+   * sessions this appliance keeps running at once (concurrency only bounds submissions in flight).
+   */
+  maxRunningSessions?: number;
+  /** CLEANUP_BATCH / batch: v8.1 batch delete, default false. */
+  batch: boolean;
+  /** CLEANUP_MIN_AGE / retention.minAge: a manual snapshot younger than this is kept (unset = no age rule). */
+  minAgeMs?: number;
+  /** CLEANUP_KEEP_LATEST / retention.keepLatest: the newest N manual snapshots of each VM are kept. */
+  keepLatest?: number;
+  targets: TargetSource;
+  exclude?: Exclusions;
+  /** Where each part came from; describeProvenance turns it into the line a run starts with. */
+  provenance: ConfigProvenance;
+}
+
+/** The validated configuration of one run. Holds secrets: never log or serialise it whole. */
+export interface CleanupConfig {
+  /** At least one; names and origins are unique. In policy order. */
+  appliances: ApplianceConfig[];
   /** CLEANUP_MAX_SESSION_WAIT, default 30 min. */
   maxSessionWaitMs: number;
   /** CLEANUP_TIME_BUDGET, optional (the timer function uses it). */
   timeBudgetMs?: number;
-  /**
-   * CLEANUP_MAX_RUNNING_SESSIONS: integer 1..10000; unset means no cap. How many deletion sessions this run
-   * keeps running on the appliance at once (CLEANUP_CONCURRENCY only bounds submissions in flight).
-   */
-  maxRunningSessions?: number;
   /** CLEANUP_DRY_RUN: true/false/1/0/yes/no (any case), default false. */
   dryRun: boolean;
-  /** CLEANUP_BATCH: v8.1 batch delete, same words as CLEANUP_DRY_RUN, default false. */
-  batch: boolean;
-  /** CLEANUP_MIN_AGE: a manual snapshot younger than this is kept (retention; unset = no age rule). */
-  minAgeMs?: number;
-  /** CLEANUP_KEEP_LATEST: the newest N manual snapshots of each VM are kept (retention; unset = none kept). */
-  keepLatest?: number;
-  targets: Targets;
   /** keyVault whenever KEY_VAULT_URL is set, even if every secret was overridden by its environment twin. */
   source: 'keyVault' | 'environment';
-  /** Where each part came from; describeProvenance turns it into the line a run starts with. */
-  provenance: ConfigProvenance;
+  /** Where the cleanup policy came from; absent when the single-appliance settings were read. */
+  policy?: SettingOrigin;
 }
 
 /** Where one value came from. Printed as "<name> (<source>)", e.g. "secret veeam-vm-ids (Key Vault https://…)". */
@@ -66,6 +99,8 @@ export interface CommandLineSettings {
    * veeam-vm-ids secret are not read at all: an explicit list never falls back to the configured one.
    */
   targets?: { entries: string[]; origin: SettingOrigin };
+  /** --policy <file>: the policy document, read by the CLI; wins over CLEANUP_POLICY and the vault. */
+  policy?: { text: string; origin: SettingOrigin };
 }
 
 export interface LoadConfigOptions {

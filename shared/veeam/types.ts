@@ -3,6 +3,7 @@
  * benchmark depend on these types only; everything else under shared/veeam/ is an implementation detail.
  */
 import type { Clock } from '../clock';
+import type { DiscoveryFilter } from '../config/types';
 import type { ApiVersion, LogEntry, SnapshotInfo } from '../report';
 
 export type ApiVersionSetting = ApiVersion | 'auto';
@@ -253,6 +254,31 @@ export interface RetryNotice {
   reason: string;
 }
 
+/** A VM as the appliance lists it (GET /virtualMachines): the fields discovery and exclusions read. */
+export interface VirtualMachineInfo {
+  id: string;
+  name?: string;
+  resourceGroupName?: string;
+  subscriptionId?: string;
+  regionName?: string;
+  /** The appliance's own VM: never a cleanup target. */
+  isController: boolean;
+  /** Deleted in Azure; its leftover manual snapshots are still targets. */
+  isDeleted: boolean;
+}
+
+export interface ListVirtualMachinesOptions extends CallOptions {
+  /** Filters (SubscriptionId, RegionIds, SearchPattern on v8.1; client-side on v1). Absent: every VM. */
+  filter?: DiscoveryFilter;
+  /**
+   * Default true: only VMs with manual snapshots (BackupDestination=ManualSnapshot on v8.1; v1 cannot tell
+   * and lists every VM).
+   */
+  manualSnapshotsOnly?: boolean;
+  /** VMs per request (default 100). */
+  pageSize?: number;
+}
+
 export interface VeeamClient {
   /** scheme://host:port of the appliance; the only origin that ever receives the token. */
   readonly origin: string;
@@ -286,6 +312,11 @@ export interface VeeamClient {
   ): Promise<JobSession | undefined>;
   /** v8.1: the run's one listing of deletion sessions; v1 (no such listing) resolves to undefined. */
   listDeletionSessions(options: ListDeletionSessionsOptions): Promise<DeletionSessionListing | undefined>;
+  /**
+   * Every VM the appliance lists that matches `filter`, paged, one listing per subscription id; the
+   * controller VM is included (callers exclude it). Requests count as `list`.
+   */
+  listVirtualMachines(options?: ListVirtualMachinesOptions): Promise<VirtualMachineInfo[]>;
   getSession(sessionId: string, options?: CallOptions): Promise<JobSession>;
   getSessionLog(sessionId: string, options?: CallOptions): Promise<LogEntry[]>;
   /**
