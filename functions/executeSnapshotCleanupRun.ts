@@ -1,5 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { closePoisonedRun } from '../shared/admin/backgroundRun';
+import { sessionStatusUrl } from '../shared/admin/responses';
 import { startRun } from '../shared/cleanup';
 import { loggerFor } from '../shared/hosting/invocation';
 import { invocationDeadline } from '../shared/hosting/timeBudget';
@@ -29,7 +30,7 @@ export async function executeSnapshotCleanupRun(message: unknown, context: Invoc
     trigger: 'http',
     runId,
     deadlineFor: invocationDeadline(startedAt, __dirname, (message) => context.warn(message)),
-    statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
+    statusUrl: sessionStatusUrl,
     traceParent: context.traceContext?.traceParent,
     logger: loggerFor(context),
   });

@@ -2,11 +2,14 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { isValidSessionId } from '../shared/admin/cleanupRequest';
 import { problem } from '../shared/admin/problem';
 import { configProblem } from '../shared/admin/responses';
-import { lookupSession } from '../shared/admin/sessionLookup';
+import { applianceForLookup, lookupSession } from '../shared/admin/sessionLookup';
 import { loadConfig } from '../shared/config';
 import { displayId } from '../shared/displayId';
 
-/** GET /api/cleanup/sessions/{sessionId}: a snapshot-deletion session's status and log, read from the appliance. */
+/**
+ * GET /api/cleanup/sessions/{sessionId}[?appliance=<name>]: a snapshot-deletion session's status and log, read
+ * from the appliance (the only one, or the one named).
+ */
 export async function getSnapshotCleanupSession(
   request: HttpRequest,
   context: InvocationContext,
@@ -26,8 +29,15 @@ export async function getSnapshotCleanupSession(
   } catch (error) {
     return configProblem(error, context);
   }
+  const name = request.query.get('appliance');
+  const appliance = applianceForLookup(config, name);
+  if (!appliance) {
+    return name
+      ? problem(404, `No appliance named "${displayId(name)}" is configured`)
+      : problem(400, 'Several appliances are configured: name one with ?appliance=<name>');
+  }
   try {
-    const lookup = await lookupSession(config, sessionId);
+    const lookup = await lookupSession(appliance, sessionId);
     // Unknown ids and sessions of other types look the same, so ids cannot be probed for what they are.
     if (!lookup)
       return problem(404, `The appliance has no snapshot-deletion session ${displayId(sessionId)}`);

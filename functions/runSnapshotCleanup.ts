@@ -3,21 +3,28 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { startBackgroundRun } from '../shared/admin/backgroundRun';
 import {
   bodyTooLarge,
-  checkAllowList,
   checkTightensOnly,
   checkWaitLeavesTimeToSubmit,
   DEFAULT_WAIT_SECONDS,
   MAX_BODY_BYTES,
   parseCleanupRequest,
+  tightenableOf,
   type CleanupRequest,
 } from '../shared/admin/cleanupRequest';
+import { isProblem, resolveRequestTargets, type RequestedTargets } from '../shared/admin/requestTargets';
 import { problem } from '../shared/admin/problem';
-import { backgroundResponse, cleanupResponse, configProblem } from '../shared/admin/responses';
+import {
+  backgroundResponse,
+  cleanupResponse,
+  configProblem,
+  sessionStatusUrl,
+} from '../shared/admin/responses';
 import { startRun } from '../shared/cleanup';
 import { submitMarginFor } from '../shared/cleanup/types';
 import { loadConfig, type CleanupConfig } from '../shared/config';
 import { loggerFor } from '../shared/hosting/invocation';
 import { openRunStorage } from '../shared/runs/openStorage';
+import { formatTargetRef, type RunRequest } from '../shared/runs/request';
 
 /**
  * POST /api/cleanup: an admin-started run. With storage configured it runs in the background (queue) and
@@ -37,20 +44,25 @@ export async function runSnapshotCleanup(
   const parsed = parseCleanupRequest(await request.text(), request.headers.get('content-type'));
   if ('problem' in parsed) return parsed.problem;
   const body = parsed.request;
-  const refuse = (config: CleanupConfig) =>
-    checkAllowList(body.vmIds, config.targets.ids) ?? checkTightensOnly(body, config);
+  // The configured (or discovered) targets are the allow-list, and the body may only tighten the run.
+  const admit = (config: CleanupConfig): { refusal: HttpResponseInit } | RequestedTargets => {
+    const selected = resolveRequestTargets(body, config);
+    if (isProblem(selected)) return { refusal: selected };
+    const looser = checkTightensOnly(body, tightenableOf(config, selected.appliances));
+    return looser ? { refusal: looser } : selected;
+  };
 
   try {
     const storage = await openRunStorage(process.env);
     if (storage) {
-      const refused = refuse(await loadConfig());
-      if (refused) return refused;
+      const admitted = admit(await loadConfig());
+      if ('refusal' in admitted) return admitted.refusal;
       const runId = randomUUID();
       const waitMs = (body.waitSeconds ?? DEFAULT_WAIT_SECONDS.background) * 1000;
       const run = await startBackgroundRun({
         storage,
         runId,
-        request: runRequestOf(body),
+        request: runRequestOf(body, admitted),
         waitMs: Math.max(0, arrivedAt + waitMs - Date.now()),
       });
       return run.report ? cleanupResponse(run.report, request.url) : backgroundResponse(run, request.url);
@@ -61,13 +73,12 @@ export async function runSnapshotCleanup(
     const started = await startRun({
       trigger: 'http',
       storage: null,
-      check: refuse,
-      vmIds: body.vmIds,
+      check: admit,
       dryRun: body.dryRun,
       retention: { minAgeMs: body.minAgeMs, keepLatest: body.keepLatest },
       deadline: arrivedAt + waitSeconds * 1000,
       submitMarginMs: submitMarginFor(waitSeconds * 1000),
-      statusUrl: (sessionId) => `/api/cleanup/sessions/${encodeURIComponent(sessionId)}`,
+      statusUrl: sessionStatusUrl,
       traceParent: context.traceContext?.traceParent,
       logger: loggerFor(context),
       // The answer is due within the wait plus the wind-down allowance; telemetry gets a second of it.
@@ -84,10 +95,11 @@ export async function runSnapshotCleanup(
   }
 }
 
-/** The body's fields as a run request is recorded and queued (minAge in seconds). */
-function runRequestOf(body: CleanupRequest) {
+/** The body's fields as a run request is recorded and queued (targets qualified, minAge in seconds). */
+function runRequestOf(body: CleanupRequest, selected: RequestedTargets): RunRequest {
   return {
-    ...(body.vmIds ? { vmIds: body.vmIds } : {}),
+    ...(selected.targets ? { vmIds: selected.targets.map(formatTargetRef) } : {}),
+    ...(selected.appliance !== undefined ? { appliance: selected.appliance } : {}),
     ...(body.dryRun !== undefined ? { dryRun: body.dryRun } : {}),
     ...(body.minAgeMs !== undefined ? { minAge: String(body.minAgeMs / 1000) } : {}),
     ...(body.keepLatest !== undefined ? { keepLatest: body.keepLatest } : {}),

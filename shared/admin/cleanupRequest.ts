@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MIN_SUBMIT_WINDOW_MS, submitMarginFor } from '../cleanup/types';
-import type { CleanupConfig } from '../config';
+import type { ApplianceConfig, CleanupConfig } from '../config';
 import { parseDuration } from '../config/durations';
 import { displayId } from '../displayId';
 import { ConfigError } from '../errors';
@@ -15,7 +15,10 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_VM_IDS = 5000;
 
 export interface CleanupRequest {
+  /** Bare ids, or qualified as `<appliance>/<vmId>`; resolved against the configuration by resolveRequestTargets. */
   vmIds?: string[];
+  /** Restricts the run to the appliance of this policy name. */
+  appliance?: string;
   dryRun?: boolean;
   /** Seconds to wait for the run before answering; absent: DEFAULT_WAIT_SECONDS for the mode. */
   waitSeconds?: number;
@@ -31,7 +34,7 @@ export interface InvalidParam {
   reason: string;
 }
 
-const FIELDS = ['vmIds', 'dryRun', 'waitSeconds', 'minAge', 'keepLatest'] as const;
+const FIELDS = ['vmIds', 'appliance', 'dryRun', 'waitSeconds', 'minAge', 'keepLatest'] as const;
 
 const MIN_AGE_FORMAT = 'must be an ISO-8601 duration (P7D, PT36H) or a number of seconds';
 
@@ -52,6 +55,7 @@ const minAge = z.unknown().transform((raw, ctx) => {
 
 const bodySchema = z.strictObject({
   vmIds: z.array(z.string()).min(1).max(MAX_VM_IDS).optional(),
+  appliance: z.string().min(1).max(63).optional(),
   dryRun: z.boolean().optional(),
   waitSeconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional(),
   minAge: minAge.optional(),
@@ -126,10 +130,11 @@ export function parseCleanupRequest(
   if (!parsed.success) {
     return { problem: problem(400, parsed.error.issues.map(describeIssue).join('; ')) };
   }
-  const { vmIds, dryRun, waitSeconds, minAge: minAgeMs, keepLatest } = parsed.data;
+  const { vmIds, appliance, dryRun, waitSeconds, minAge: minAgeMs, keepLatest } = parsed.data;
   return {
     request: {
       ...(vmIds ? { vmIds: [...new Set(vmIds)] } : {}),
+      ...(appliance !== undefined ? { appliance } : {}),
       ...(dryRun !== undefined ? { dryRun } : {}),
       ...(waitSeconds !== undefined ? { waitSeconds } : {}),
       ...(minAgeMs !== undefined ? { minAgeMs } : {}),
@@ -155,8 +160,33 @@ export function checkWaitLeavesTimeToSubmit(waitSeconds: number): ProblemRespons
   });
 }
 
-/** The configuration fields the body can only tighten. */
-export type TightenableConfig = Pick<CleanupConfig, 'dryRun' | 'minAgeMs' | 'keepLatest'>;
+/**
+ * The limits the body can only tighten: the run's dry-run setting, and the strictest retention of the
+ * appliances the run covers (so the body is no looser than any of them).
+ */
+export interface TightenableConfig {
+  dryRun: boolean;
+  minAgeMs?: number;
+  keepLatest?: number;
+}
+
+/** The limits of a run over `appliances`: a limit any of them sets, at its strictest. */
+export function tightenableOf(
+  config: Pick<CleanupConfig, 'dryRun'>,
+  appliances: ReadonlyArray<Pick<ApplianceConfig, 'minAgeMs' | 'keepLatest'>>,
+): TightenableConfig {
+  const strictest = (values: Array<number | undefined>) => {
+    const set = values.filter((v): v is number => v !== undefined);
+    return set.length > 0 ? Math.max(...set) : undefined;
+  };
+  const minAgeMs = strictest(appliances.map((a) => a.minAgeMs));
+  const keepLatest = strictest(appliances.map((a) => a.keepLatest));
+  return {
+    dryRun: config.dryRun,
+    ...(minAgeMs !== undefined ? { minAgeMs } : {}),
+    ...(keepLatest !== undefined ? { keepLatest } : {}),
+  };
+}
 
 /**
  * A body field that may only make a run more conservative than the app's configuration. Both sides map to a
@@ -180,13 +210,13 @@ const TIGHTENING_RULES: readonly TighteningRule[] = [
     name: 'minAge',
     requested: (r) => r.minAgeMs,
     configured: (c) => c.minAgeMs,
-    reason: 'may not be shorter than CLEANUP_MIN_AGE',
+    reason: 'may not be shorter than CLEANUP_MIN_AGE (or the minAge of the policy)',
   },
   {
     name: 'keepLatest',
     requested: (r) => r.keepLatest,
     configured: (c) => c.keepLatest,
-    reason: 'may not be smaller than CLEANUP_KEEP_LATEST',
+    reason: 'may not be smaller than CLEANUP_KEEP_LATEST (or the keepLatest of the policy)',
   },
 ];
 
@@ -206,24 +236,6 @@ export function checkTightensOnly(
     'The body may only make the run more conservative than the configuration: ' +
       invalidParams.map((p) => `${p.name} ${p.reason}`).join('; '),
     { invalidParams },
-  );
-}
-
-/** The configured targets are the allow-list: an admin can narrow a run, never widen it. */
-export function checkAllowList(
-  vmIds: readonly string[] | undefined,
-  allowList: readonly string[],
-): ProblemResponse | undefined {
-  if (!vmIds) return undefined;
-  const allowed = new Set(allowList);
-  const outside = vmIds.filter((id) => !allowed.has(id));
-  if (outside.length === 0) return undefined;
-  const shown = outside.slice(0, 5).map((id) => `"${displayId(id)}"`);
-  return problem(
-    400,
-    `vmIds must be configured targets; not configured: ${shown.join(', ')}` +
-      (outside.length > 5 ? ` and ${outside.length - 5} more` : ''),
-    { notConfigured: outside.slice(0, 100).map(displayId) },
   );
 }
 

@@ -10,6 +10,11 @@ export interface JsonResponse {
   jsonBody: unknown;
 }
 
+/** Where an admin follows a session that was still running: GET /api/cleanup/sessions/{id}?appliance=… */
+export function sessionStatusUrl(sessionId: string, appliance: string): string {
+  return `/api/cleanup/sessions/${encodeURIComponent(sessionId)}?appliance=${encodeURIComponent(appliance)}`;
+}
+
 /** One problem type per way a run can fail before attempting anything, so automation can tell them apart. */
 const FAILURE_PROBLEMS: Record<RunFailure['kind'], { type: string; title: string }> = {
   unreachable: {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { invalidateSecretCache, type CleanupConfig } from '../config';
+import { invalidateSecretCache, type ApplianceConfig, type CleanupConfig } from '../config';
 import type { LogEntry } from '../report';
 import { PROFILES } from '../veeam/api';
 import { createVeeamClient } from '../veeam/client';
@@ -16,39 +16,52 @@ export interface SessionLookup {
 }
 
 /**
- * One client (and so one token, refreshed by the client as in runs) per instance for the configuration in
- * use: status GETs come in bursts while a 202 is followed, and a login per GET would flood the appliance's
- * sign-in log.
+ * One client (and so one token, refreshed by the client as in runs) per appliance and instance for the
+ * configuration in use: status GETs come in bursts while a 202 is followed, and a login per GET would flood
+ * the appliance's sign-in log.
  */
-let cached: { key: string; client: VeeamClient } | undefined;
+const cached = new Map<string, { key: string; client: VeeamClient }>();
 
 /** A digest of the connection settings, so the cache keeps no second copy of the password. */
-function connectionKey(config: CleanupConfig): string {
-  const { applianceUrl, username, password, caCert, apiVersion } = config;
+function connectionKey(appliance: ApplianceConfig): string {
+  const { applianceUrl, username, password, caCert, apiVersion } = appliance;
   return createHash('sha256')
     .update(JSON.stringify([applianceUrl, username, password, caCert ?? null, apiVersion]))
     .digest('hex');
 }
 
-function clientFor(config: CleanupConfig): VeeamClient {
-  const key = connectionKey(config);
-  if (cached?.key === key) return cached.client;
-  closeSessionLookupClient();
+function clientFor(appliance: ApplianceConfig): VeeamClient {
+  const key = connectionKey(appliance);
+  const entry = cached.get(appliance.name);
+  if (entry?.key === key) return entry.client;
+  entry?.client.close();
   const client = createVeeamClient({
-    baseUrl: config.applianceUrl,
-    username: config.username,
-    password: config.password,
-    caCert: config.caCert,
-    apiVersion: config.apiVersion,
+    baseUrl: appliance.applianceUrl,
+    username: appliance.username,
+    password: appliance.password,
+    caCert: appliance.caCert,
+    apiVersion: appliance.apiVersion,
   });
-  cached = { key, client };
+  cached.set(appliance.name, { key, client });
   return client;
 }
 
-/** Drops the cached client and its keep-alive connections; the next lookup logs in again. */
+/** Drops the cached clients and their keep-alive connections; the next lookup logs in again. */
 export function closeSessionLookupClient(): void {
-  cached?.client.close();
-  cached = undefined;
+  for (const entry of cached.values()) entry.client.close();
+  cached.clear();
+}
+
+/**
+ * The appliance a lookup asks: the one named, or the only one. Undefined when the name is unknown, or when
+ * none is named and there are several.
+ */
+export function applianceForLookup(
+  config: CleanupConfig,
+  name: string | null | undefined,
+): ApplianceConfig | undefined {
+  if (name) return config.appliances.find((a) => a.name === name);
+  return config.appliances.length === 1 ? config.appliances[0] : undefined;
 }
 
 /** The appliance has no session with this id (a v8.1 appliance answers 400 for an id that is not a UUID). */
@@ -62,10 +75,10 @@ function isUnknownSession(error: unknown): boolean {
  * session type (backup, restore, …), so a function key cannot be used to read those logs.
  */
 export async function lookupSession(
-  config: CleanupConfig,
+  appliance: ApplianceConfig,
   sessionId: string,
 ): Promise<SessionLookup | undefined> {
-  const client = clientFor(config);
+  const client = clientFor(appliance);
   try {
     const { apiVersion } = await client.connect();
     const session = await client.getSession(sessionId);
@@ -76,7 +89,10 @@ export async function lookupSession(
     if (isUnknownSession(error)) return undefined;
     if (error instanceof VeeamAuthError || error instanceof MfaRequiredError) {
       // The password may have been rotated: start over with freshly read secrets.
-      if (cached?.client === client) closeSessionLookupClient();
+      if (cached.get(appliance.name)?.client === client) {
+        client.close();
+        cached.delete(appliance.name);
+      }
       invalidateSecretCache();
     }
     throw error;

@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
 import type { Clock } from '../clock';
-import type { SkipReason, VmResult } from '../report';
+import type { SkipReason } from '../report';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { DeletionSessionListing, VeeamClient } from '../veeam/types';
 import { createApplianceBreaker, isBrokenCircuit } from './breaker';
 import { asError, failed, neverReachedAppliance } from './outcomes';
 import { ResultBook } from './results';
-import type { CleanupLogger, CleanupProgress, RunJournal } from './types';
+import type { CleanupLogger, CleanupProgress, RunJournal, TargetResult } from './types';
 
 export interface RunContextOptions {
   client: VeeamClient;
@@ -139,16 +139,18 @@ export class RunContext {
    * (TimedOut, a delete cut off in flight) are not journaled: the target stays submitted or submitting in the
    * ledger, so the run that resumes it looks for its session instead of trusting this one's guess.
    */
-  settle(result: VmResult, journaled = true): void {
-    if (this.book.settle(result)) {
+  settle(result: TargetResult, journaled = true): void {
+    const recorded = this.book.settle(result);
+    if (recorded) {
       const unknown = this.interrupted && (result.outcome === 'TimedOut' || !journaled);
       if (this.journal && !unknown) {
-        this.journalWrites.push(this.record((j) => j.settled(result)).catch(() => {}));
+        this.journalWrites.push(this.record((j) => j.settled(recorded)).catch(() => {}));
       }
       this.onProgress?.({
+        appliance: this.book.appliance,
         vmId: result.vmId,
         phase: 'settled',
-        result,
+        result: recorded,
         settled: this.book.settledCount,
         total: this.book.size,
       });
@@ -156,7 +158,13 @@ export class RunContext {
   }
 
   submitted(vmId: string): void {
-    this.onProgress?.({ vmId, phase: 'submitted', settled: this.book.settledCount, total: this.book.size });
+    this.onProgress?.({
+      appliance: this.book.appliance,
+      vmId,
+      phase: 'submitted',
+      settled: this.book.settledCount,
+      total: this.book.size,
+    });
   }
 
   isSettled(vmId: string): boolean {
@@ -199,6 +207,6 @@ export class RunContext {
   markUnavailable(): void {
     if (this.tripped) return;
     this.tripped = true;
-    this.log.error('The appliance looks unavailable; the remaining VMs are skipped');
+    this.log.error(`Appliance ${this.book.appliance} looks unavailable; its remaining VMs are skipped`);
   }
 }

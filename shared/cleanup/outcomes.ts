@@ -1,8 +1,9 @@
 /**
- * Pure mappings from what happened to a target onto its VmResult. No I/O and no clock: durations are passed
+ * Pure mappings from what happened to a target onto its result. No I/O and no clock: durations are passed
  * in, so every mapping is unit-testable.
  */
-import type { Report, SkipReason, VmResult } from '../report';
+import type { Report, SkipReason } from '../report';
+import type { TargetResult } from './types';
 import {
   AmbiguousDeleteError,
   MfaRequiredError,
@@ -16,7 +17,7 @@ import type { SessionResult } from '../veeam/types';
 /** Why a wait for a session ended before the session did. */
 export type WaitEnd = 'wait' | 'interrupted' | 'lost';
 
-export function skipped(vmId: string, reason: SkipReason): VmResult {
+export function skipped(vmId: string, reason: SkipReason): TargetResult {
   return { vmId, outcome: 'Skipped', attempts: 0, durationMs: 0, error: reason, skipReason: reason };
 }
 
@@ -27,7 +28,7 @@ export interface SessionFacts {
   statusUrl?: (sessionId: string) => string;
 }
 
-export function fromSession(result: SessionResult, facts: SessionFacts): VmResult {
+export function fromSession(result: SessionResult, facts: SessionFacts): TargetResult {
   if (result.status === 'TimedOut') {
     return { ...timedOut(result.sessionId, result.lastStatus, 'wait', facts), ...logOf(result) };
   }
@@ -57,7 +58,7 @@ const WAIT_END_TEXT: Record<WaitEnd, (sessionId: string, status: string) => stri
 };
 
 /** A session whose end this run did not see: its result is unknown, so the admin gets its id. */
-export function timedOut(sessionId: string, status: string, why: WaitEnd, facts: SessionFacts): VmResult {
+export function timedOut(sessionId: string, status: string, why: WaitEnd, facts: SessionFacts): TargetResult {
   return {
     vmId: facts.vmId,
     outcome: 'TimedOut',
@@ -70,12 +71,12 @@ export function timedOut(sessionId: string, status: string, why: WaitEnd, facts:
   };
 }
 
-export function failed(vmId: string, error: unknown, attempts: number, durationMs: number): VmResult {
+export function failed(vmId: string, error: unknown, attempts: number, durationMs: number): TargetResult {
   const message = error instanceof AmbiguousDeleteError ? error.message : asError(error).message;
   return { vmId, outcome: 'Failed', attempts, durationMs, error: message };
 }
 
-export function logOf(result: SessionResult): Pick<VmResult, 'log'> {
+export function logOf(result: SessionResult): Pick<TargetResult, 'log'> {
   return result.log && result.log.length > 0 ? { log: result.log } : {};
 }
 

@@ -1,17 +1,23 @@
-import type { CleanupConfig } from '../config';
+import type { ApplianceConfig } from '../config';
 import type { SnapshotInfo } from '../report';
 import type { RestorePoint } from '../veeam/types';
 import type { RunContext } from './context';
 import { decideRetention, type PointDecision, type RetentionRule } from './retention';
 import type { RetentionOverride } from './types';
 
-/** The run's retention, or undefined when neither setting is set (then every manual snapshot is due). */
+/** The stricter of two limits where larger keeps more; unset on one side means no limit there. */
+const stricter = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+
+/**
+ * An appliance's retention for this run, or undefined when neither limit is set (then every manual snapshot
+ * is due). A run's override can only tighten it: the older age and the larger count win.
+ */
 export function retentionRuleOf(
-  config: CleanupConfig,
+  appliance: Pick<ApplianceConfig, 'minAgeMs' | 'keepLatest'>,
   override: RetentionOverride = {},
 ): RetentionRule | undefined {
-  const minAgeMs = override.minAgeMs ?? config.minAgeMs;
-  const keepLatest = override.keepLatest ?? config.keepLatest;
+  const minAgeMs = stricter(override.minAgeMs, appliance.minAgeMs);
+  const keepLatest = stricter(override.keepLatest, appliance.keepLatest);
   if (minAgeMs === undefined && keepLatest === undefined) return undefined;
   return {
     ...(minAgeMs !== undefined ? { minAgeMs } : {}),

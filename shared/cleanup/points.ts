@@ -1,10 +1,11 @@
-import type { SnapshotInfo, VmResult } from '../report';
+import type { SnapshotInfo } from '../report';
 import type { PointDeleteSubmission } from '../veeam/types';
 import type { RunContext } from './context';
 import { followSession } from './follow';
 import { asError, attemptsOf, logOf, neverReachedAppliance } from './outcomes';
 import { planRetention, plannedSnapshot, type RetentionPlan } from './plan';
 import type { RetentionRule } from './retention';
+import type { TargetResult } from './types';
 import { followRunning, recordSubmitting } from './submit';
 import { isBrokenCircuit } from './breaker';
 
@@ -16,7 +17,7 @@ interface PointOutcome {
   unresolved?: string;
   /** The session ended Warning. */
   warning?: boolean;
-  log?: VmResult['log'];
+  log?: TargetResult['log'];
 }
 
 /**
@@ -192,7 +193,7 @@ function failedPoint(run: RunContext, planned: SnapshotInfo, error: unknown): Po
 
 function countsOf(
   snapshots: readonly SnapshotInfo[],
-): Pick<VmResult, 'deletedSnapshots' | 'keptSnapshots' | 'lockedSnapshots'> {
+): Pick<TargetResult, 'deletedSnapshots' | 'keptSnapshots' | 'lockedSnapshots'> {
   const count = (...actions: string[]) => snapshots.filter((s) => actions.includes(s.action ?? '')).length;
   return {
     deletedSnapshots: count('deleted', 'gone'),
@@ -207,7 +208,7 @@ function retentionResult(
   outcomes: ReadonlyArray<PointOutcome | undefined>,
   durationMs: number,
   statusUrl?: (sessionId: string) => string,
-): VmResult {
+): TargetResult {
   const byId = new Map(outcomes.filter((o): o is PointOutcome => !!o).map((o) => [o.snapshot.id, o]));
   const snapshots = plan.decisions.map((d) => {
     const done = byId.get(d.id)?.snapshot;

@@ -1,18 +1,41 @@
 import { computeTotals, type Report, type VmResult } from '../report';
+import type { TargetResult } from './types';
 
 /**
- * Holds one result per target. The first settlement of a VM wins; later ones are ignored, so a VM can never
- * appear twice in a report, whatever races between deadline, abort and late answers.
+ * Holds one result per target of one appliance. The first settlement of a VM wins; later ones are ignored,
+ * so a VM can never appear twice in a report, whatever races between deadline, abort and late answers.
  */
 export class ResultBook {
   private readonly results = new Map<string, VmResult>();
+  private order: string[];
 
-  constructor(private readonly order: readonly string[]) {}
+  constructor(
+    readonly appliance: string,
+    order: readonly string[] = [],
+  ) {
+    this.order = [...order];
+  }
 
-  settle(result: VmResult): boolean {
-    if (this.results.has(result.vmId)) return false;
-    this.results.set(result.vmId, result);
-    return true;
+  /** Adds targets found after the book was opened (discovery), keeping the order and skipping known ones. */
+  add(vmIds: Iterable<string>): void {
+    const known = new Set(this.order);
+    for (const vmId of vmIds) {
+      if (known.has(vmId)) continue;
+      known.add(vmId);
+      this.order.push(vmId);
+    }
+  }
+
+  get targets(): readonly string[] {
+    return this.order;
+  }
+
+  /** Returns the result as recorded (with the appliance), or undefined when the VM was settled already. */
+  settle(result: TargetResult): VmResult | undefined {
+    if (this.results.has(result.vmId)) return undefined;
+    const recorded: VmResult = { ...result, appliance: this.appliance };
+    this.results.set(result.vmId, recorded);
+    return recorded;
   }
 
   isSettled(vmId: string): boolean {
@@ -28,8 +51,8 @@ export class ResultBook {
   }
 
   /** Settles every target still open with `fill` and returns the results in target order. */
-  close(fill: (vmId: string) => VmResult): VmResult[] {
-    for (const vmId of this.order) if (!this.results.has(vmId)) this.results.set(vmId, fill(vmId));
+  close(fill: (vmId: string) => TargetResult): VmResult[] {
+    for (const vmId of this.order) if (!this.results.has(vmId)) this.settle(fill(vmId));
     return this.order.map((vmId) => this.results.get(vmId) as VmResult);
   }
 }

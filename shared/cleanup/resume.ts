@@ -1,7 +1,7 @@
-import type { ApiVersion, Outcome, VmResult } from '../report';
+import type { ApiVersion, Outcome } from '../report';
 import type { RunContext } from './context';
 import { followSession, resultFor } from './follow';
-import type { ResumeState } from './types';
+import type { ResumeState, TargetResult } from './types';
 
 const SEVERITY: Outcome[] = ['TimedOut', 'Failed', 'Warning', 'Succeeded'];
 
@@ -59,7 +59,7 @@ export async function resumeTargets(
 /** Follows every recorded session of a target and settles it with the worst of their results. */
 async function followRecorded(run: RunContext, vmId: string, sessionIds: readonly string[]): Promise<void> {
   const startedAt = run.now();
-  const results: VmResult[] = await Promise.all(
+  const results: TargetResult[] = await Promise.all(
     sessionIds.map(async (id) => {
       const start = { session: { id, status: 'Running' }, attempts: 0, startedAt };
       return resultFor(run, vmId, start, await followSession(run, start));

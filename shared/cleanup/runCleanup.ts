@@ -1,60 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock';
-import type { ApiVersion, Report, SkipReason } from '../report';
-import { dependencyFromRequest } from '../telemetry/fromRequest';
-import { createVeeamClient } from '../veeam/client';
-import { SESSION_CLOCK_SKEW_MS } from '../veeam/deleteGuard';
-import { MfaRequiredError, VeeamAuthError } from '../veeam/errors';
-import type { VeeamClient } from '../veeam/types';
-import { RunContext } from './context';
-import { asError, describeConnectFailure, skipped } from './outcomes';
-import { retentionRuleOf } from './plan';
-import { resumeTargets } from './resume';
-import { cleanByRetention, planOnly } from './points';
-import { assembleReport, ResultBook } from './results';
-import { deleteInBatches, deleteVm } from './submit';
-import { submitMarginFor, SILENT_LOGGER, windDownAllowanceMs, type RunCleanupOptions } from './types';
+import type { ApplianceConfig } from '../config';
+import type { ApiVersion, Report, RunFailure } from '../report';
+import { assembleReport } from './results';
+import { runAppliance, type ApplianceRun } from './runAppliance';
+import {
+  submitMarginFor,
+  SILENT_LOGGER,
+  windDownAllowanceMs,
+  type ResumeState,
+  type RunCleanupOptions,
+} from './types';
 
 /**
- * One cleanup run, start to finish: log in once, list the deletion sessions already running, execute the
- * plan (bulk per VM, batches, or retention per restore point) with bounded concurrency, follow every session
- * through the client's shared poller, log out, and return a report in which each target appears exactly
- * once. It never throws for appliance or VM problems; those end up in the report.
+ * One cleanup run, start to finish: every appliance of the configuration (or the one the caller names) runs
+ * concurrently with its own client, token, limits and breaker, and the run returns one report in which each
+ * (appliance, VM) appears exactly once. It never throws for appliance or VM problems; those end up in the
+ * report, and an appliance that cannot be used does not stop the others.
  */
 export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? SILENT_LOGGER;
   const startedAtMs = clock.now();
-  const dryRun = options.dryRun ?? config.dryRun;
-  const retention = retentionRuleOf(config, options.retention);
-  const targetIds = options.vmIds ? [...options.vmIds] : config.targets.ids;
-  const invalid = options.vmIds ? [] : config.targets.invalid;
-  const book = new ResultBook([...targetIds, ...invalid.map((i) => i.id)]);
-  // What an interrupted run already finished keeps its result and is not journaled again.
-  for (const result of options.resume?.settled ?? []) book.settle(result);
-
-  const base = {
-    runId: options.runId ?? randomUUID(),
-    trigger: options.trigger,
-    apiVersion: null as ApiVersion | null,
-    dryRun,
-    startedAt: new Date(startedAtMs).toISOString(),
-    duplicatesRemoved: options.vmIds ? 0 : config.targets.duplicatesRemoved,
-    ...(options.resume
-      ? {
-          resumedFrom: {
-            runId: options.resume.runId,
-            settledBefore: options.resume.settled.length,
-            ...(options.resume.interruptedAt ? { interruptedAt: options.resume.interruptedAt } : {}),
-          },
-        }
-      : {}),
-  };
-  const finish = (fill: SkipReason, failure?: Report['failure']): Report => {
-    const results = book.close((vmId) => skipped(vmId, fill));
-    return assembleReport({ ...base, ...(failure ? { failure } : {}) }, results, clock.now());
-  };
+  const runId = options.runId ?? randomUUID();
+  const appliances = options.appliance
+    ? config.appliances.filter((a) => a.name === options.appliance)
+    : config.appliances;
 
   // The run's own hard stop: nothing may start after the deadline plus a small wind-down allowance.
   const stop = new AbortController();
@@ -68,147 +40,87 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
           options.deadline + windDownAllowanceMs(window) - startedAtMs,
         );
 
-  const run = (client: VeeamClient) =>
-    new RunContext({
-      client,
-      clock,
-      book,
-      log,
-      telemetry: options.telemetry,
-      signal,
-      callerSignal: options.abortSignal,
-      deadline: options.deadline,
-      submitMarginMs: options.submitMarginMs ?? submitMarginFor(window),
-      concurrency: config.concurrency,
-      maxRunningSessions: config.maxRunningSessions,
-      maxSessionWaitMs: config.maxSessionWaitMs,
-      breakerThreshold: options.breakerThreshold,
-      statusUrl: options.statusUrl,
-      onProgress: options.onProgress,
-      journal: options.journal,
-      stop: (reason) => stop.abort(reason),
-    });
-
-  for (const bad of invalid) {
-    book.settle({ vmId: bad.id, outcome: 'InvalidId', attempts: 0, durationMs: 0, error: bad.reason });
-  }
-  const open = targetIds.filter((vmId) => !book.isSettled(vmId));
-  // Only invalid ids or targets settled by the interrupted run: nothing to send, so no login either.
-  if (open.length === 0) {
-    if (hardStop !== undefined) clock.clearTimer(hardStop);
-    return finish('deadline');
-  }
-
-  const telemetry = options.telemetry;
-  const client = createVeeamClient({
-    ...options.client,
-    baseUrl: config.applianceUrl,
-    username: config.username,
-    password: config.password,
-    caCert: config.caCert,
-    apiVersion: config.apiVersion,
-    clock,
-    onWarning: (message) => log.warn(message),
-    onRetry: (info) =>
-      log.warn(
-        `Retry ${info.retryCount} of ${info.method} ${info.path} in ${info.delayMs} ms (${info.strategy}: ${info.reason})`,
-      ),
-    onRequest: telemetry
-      ? (info) => telemetry.trackDependency(dependencyFromRequest(info, client.origin))
-      : undefined,
-  });
-
+  let runs: ApplianceRun[];
   try {
-    try {
-      base.apiVersion = (await client.connect({ abortSignal: signal })).apiVersion;
-      log.info(`Connected to the appliance, API ${base.apiVersion}`);
-    } catch (error) {
-      if (signal.aborted) return finish(options.abortSignal?.aborted ? 'aborted' : 'deadline');
-      const failure = describeConnectFailure(error);
-      const origin = config.provenance.applianceUrl;
-      failure.message = `${failure.message} (appliance URL from ${origin.name}, ${origin.source})`;
-      log.error(`Could not use the appliance: ${failure.message}`);
-      if (!(error instanceof VeeamAuthError || error instanceof MfaRequiredError)) {
-        telemetry?.trackException(asError(error), { runId: base.runId });
-      }
-      return finish('appliance unavailable', failure);
-    }
-
-    if (retention && base.apiVersion === 'v1') {
-      log.error(
-        'Retention (CLEANUP_MIN_AGE / CLEANUP_KEEP_LATEST) needs API v8.1; the appliance speaks v1 only',
-      );
-      return finish('retention needs API v8.1');
-    }
-    if (config.batch && (base.apiVersion === 'v1' || retention)) {
-      log.warn(
-        base.apiVersion === 'v1'
-          ? 'Batch mode needs API v8.1; deleting VM by VM'
-          : 'Batch mode deletes every manual snapshot, so it is off while retention is set; deleting per snapshot',
-      );
-    }
-
-    const context = run(client);
-    try {
-      await context.record((j) => j.planned(open));
-    } catch {
-      return finish(context.stopReason());
-    }
-    if (!dryRun && base.apiVersion === 'v8.1') {
-      try {
-        context.runningSessions = await client.listDeletionSessions({
-          sinceMs: startedAtMs - SESSION_CLOCK_SKEW_MS,
-          abortSignal: signal,
-        });
-      } catch (error) {
-        if (signal.aborted) return finish(context.stopReason());
-        // Without the listing a re-run could send a second delete for a session still running.
-        const failure = describeConnectFailure(error);
-        failure.message = `could not list the running deletion sessions: ${failure.message}`;
-        log.error(failure.message);
-        return finish('appliance unavailable', failure);
-      }
-    }
-
-    const resumed = options.resume
-      ? await resumeTargets(context, options.resume, base.apiVersion)
-      : { handled: new Set<string>(), following: Promise.resolve() };
-    const fresh = open.filter((vmId) => !resumed.handled.has(vmId));
-    const each = (work: (vmId: string) => Promise<void>) => Promise.all(fresh.map(work));
-    if (retention && dryRun) await each((vmId) => planOnly(context, vmId, retention, startedAtMs));
-    else if (retention) await each((vmId) => cleanByRetention(context, vmId, retention, startedAtMs));
-    else if (dryRun) await each((vmId) => planBulk(context, vmId));
-    else if (config.batch && base.apiVersion === 'v8.1') {
-      await deleteInBatches(context, fresh, options.batchSize ?? 100);
-    } else await each((vmId) => deleteVm(context, vmId));
-    await resumed.following;
-    const report = finish(context.stopReason());
-    await context.flushJournal();
-    return report;
+    runs = await Promise.all(
+      appliances.map((appliance) =>
+        runAppliance({
+          appliance,
+          options: { ...options, runId },
+          clock,
+          log,
+          startedAtMs,
+          dryRun: options.dryRun ?? config.dryRun,
+          signal,
+          hardStopped: () => stop.signal.aborted,
+          submitMarginMs: options.submitMarginMs ?? submitMarginFor(window),
+          stop: (reason) => stop.abort(reason),
+          ...requestedOn(appliance, options),
+          ...(options.resume ? { resume: resumeOn(appliance, options.resume) } : {}),
+        }),
+      ),
+    );
   } finally {
     if (hardStop !== undefined) clock.clearTimer(hardStop);
-    // Logging out is one more request; after the hard stop none may start, and the token simply expires.
-    if (!stop.signal.aborted) await client.logout();
-    client.close();
   }
+
+  const summaries = runs.map((r) => r.summary);
+  const versions = new Set(summaries.flatMap((s) => (s.apiVersion ? [s.apiVersion] : [])));
+  const failure = runFailureOf(runs);
+  return assembleReport(
+    {
+      runId,
+      trigger: options.trigger,
+      apiVersion: versions.size === 1 ? ([...versions][0] as ApiVersion) : null,
+      dryRun: options.dryRun ?? config.dryRun,
+      startedAt: new Date(startedAtMs).toISOString(),
+      duplicatesRemoved: runs.reduce((sum, r) => sum + r.duplicatesRemoved, 0),
+      appliances: summaries,
+      ...(failure ? { failure } : {}),
+      ...(options.resume
+        ? {
+            resumedFrom: {
+              runId: options.resume.runId,
+              settledBefore: options.resume.settled.length,
+              ...(options.resume.interruptedAt ? { interruptedAt: options.resume.interruptedAt } : {}),
+            },
+          }
+        : {}),
+    },
+    runs.flatMap((r) => r.results),
+    clock.now(),
+  );
 }
 
-/** Dry run without retention: what the bulk call would remove. */
-async function planBulk(run: RunContext, vmId: string): Promise<void> {
-  await run.submitSlot(async () => {
-    if (!run.canSubmit()) return;
-    const startedAt = run.now();
-    try {
-      const plan = await run.guarded(() => run.client.planDeletion(vmId, { abortSignal: run.signal }));
-      run.settle({
-        vmId,
-        outcome: 'WouldDelete',
-        attempts: 0,
-        durationMs: run.now() - startedAt,
-        ...(plan.snapshots ? { snapshots: plan.snapshots } : {}),
-      });
-    } catch (error) {
-      run.settleError(vmId, error, startedAt, 0);
-    }
-  });
+/** The run failed as a whole only when every appliance did; one appliance's failure is that failure. */
+function runFailureOf(runs: readonly ApplianceRun[]): RunFailure | undefined {
+  const failed = runs.flatMap((r) => (r.summary.failure ? [{ name: r.summary.name, ...r.summary.failure }] : []));
+  if (failed.length === 0 || failed.length < runs.length) return undefined;
+  if (failed.length === 1) return { kind: failed[0].kind, message: failed[0].message };
+  const kinds = new Set(failed.map((f) => f.kind));
+  return {
+    kind: kinds.size === 1 ? failed[0].kind : 'unreachable',
+    message: `no appliance could be used: ${failed.map((f) => `${f.name}: ${f.message}`).join('; ')}`,
+  };
+}
+
+/** The caller's restriction to some targets, as ids of this appliance. */
+function requestedOn(
+  appliance: ApplianceConfig,
+  options: RunCleanupOptions,
+): { requested?: readonly string[] } {
+  if (!options.targets) return {};
+  return { requested: options.targets.filter((t) => t.appliance === appliance.name).map((t) => t.vmId) };
+}
+
+/** This appliance's share of an interrupted run. */
+function resumeOn(appliance: ApplianceConfig, state: ResumeState): ResumeState {
+  const mine = <T extends { appliance: string }>(list: readonly T[]) =>
+    list.filter((t) => t.appliance === appliance.name);
+  return {
+    ...state,
+    settled: mine(state.settled),
+    submitted: mine(state.submitted),
+    submitting: mine(state.submitting),
+  };
 }

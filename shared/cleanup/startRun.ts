@@ -6,7 +6,7 @@ import type { Report, Trigger, VmResult } from '../report';
 import { acquireRunLease, LeaseHeldError, parseLeaseDuration } from '../runs/lease';
 import { Ledger, parseResumeWindow, type RunLedger, type TargetsByState } from '../runs/ledger';
 import { tryAcquireRun } from '../runs/localLock';
-import type { RunRequest } from '../runs/request';
+import { formatTargetRef, parseTargetRef, type RunRequest } from '../runs/request';
 import { openRunStorage } from '../runs/openStorage';
 import type { RunStorage } from '../runs/storage';
 import {
@@ -33,9 +33,9 @@ export interface StartRunOptions extends Omit<
   config?: CleanupConfig;
   /**
    * Checked right after the configuration loaded, before the lease: a refusal (e.g. the HTTP allow-list)
-   * ends the start with nothing attempted.
+   * ends the start with nothing attempted; otherwise what it returns narrows the run (targets, appliance).
    */
-  check?: (config: CleanupConfig) => unknown;
+  check?: (config: CleanupConfig) => { refusal: unknown } | RunNarrowing | undefined;
   /** The deadline once the configuration is known (the timer's time budget); wins over `deadline`. */
   deadlineFor?: (config: CleanupConfig) => number;
   /** The run row the HTTP trigger created for a background run; its request is what runs. */
@@ -54,6 +54,9 @@ export interface StartRunOptions extends Omit<
   /** Bound on the telemetry flush before returning (default 5 s). */
   flushTimeoutMs?: number;
 }
+
+/** What a start's check may narrow the run to. */
+export type RunNarrowing = Partial<Pick<RunCleanupOptions, 'targets' | 'appliance'>>;
 
 export type StartRunResult =
   | { status: 'completed'; report: Report }
@@ -79,10 +82,12 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
   let telemetry = withRunContext(sink, { runId: startId, trigger: options.trigger, ...operation });
   try {
     const config = options.config ?? (await loadConfig({ env }));
-    if (options.check) {
-      const refusal = options.check(config);
-      if (refusal !== undefined) return { status: 'refused', refusal };
-    }
+    const checked = options.check?.(config);
+    if (checked && 'refusal' in checked) return { status: 'refused', refusal: checked.refusal };
+    const narrowing: RunNarrowing = {
+      ...(checked?.targets ? { targets: checked.targets } : {}),
+      ...(checked?.appliance !== undefined ? { appliance: checked.appliance } : {}),
+    };
     const deadline = options.deadlineFor ? options.deadlineFor(config) : options.deadline;
     // A caller that loaded the configuration itself (the CLI) has printed where it came from already.
     if (!options.config) log?.info(`Configuration: ${describeProvenance(config)}`);
@@ -93,6 +98,7 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
       telemetry = withRunContext(sink, { runId, trigger: options.trigger, ...operation });
       const report = await runCleanup({
         ...options,
+        ...narrowing,
         deadline,
         config,
         trigger: options.trigger,
@@ -134,7 +140,7 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
       const ledger = new Ledger({ table: storage.table, setting: storage.settings.table, clock });
       const opened = await openLedger(
         ledger,
-        options,
+        { ...options, ...narrowing },
         startId,
         parseResumeWindow(env.CLEANUP_RESUME_WINDOW),
         clock.now(),
@@ -179,7 +185,7 @@ export async function startRun(options: StartRunOptions): Promise<StartRunResult
  */
 async function openLedger(
   ledger: Ledger,
-  options: StartRunOptions,
+  options: StartRunOptions & RunNarrowing,
   startId: string,
   windowMs: number,
   now: number,
@@ -221,9 +227,14 @@ function resumeStateOf(run: RunLedger, targets: TargetsByState): ResumeState {
   return {
     runId: run.runId,
     ...(run.run.interruptedAt ? { interruptedAt: run.run.interruptedAt } : {}),
-    settled: targets.settled.flatMap((t) => (t.result ? [t.result] : [])),
-    submitted: targets.submitted.map((t) => ({ vmId: t.vmId, sessionIds: t.sessionIds })),
+    settled: targets.settled.flatMap((t) => (t.result ? [{ ...t.result, appliance: t.appliance }] : [])),
+    submitted: targets.submitted.map((t) => ({
+      appliance: t.appliance,
+      vmId: t.vmId,
+      sessionIds: t.sessionIds,
+    })),
     submitting: targets.submitting.map((t) => ({
+      appliance: t.appliance,
       vmId: t.vmId,
       sinceMs: Date.parse(t.updatedAt) - RESUME_SKEW_MS,
     })),
@@ -231,10 +242,11 @@ function resumeStateOf(run: RunLedger, targets: TargetsByState): ResumeState {
 }
 
 /** What this start asks, recorded so that a resume runs the same request. */
-function requestOf(options: StartRunOptions): RunRequest {
-  const { vmIds, dryRun, retention } = options;
+function requestOf(options: StartRunOptions & RunNarrowing): RunRequest {
+  const { targets, appliance, dryRun, retention } = options;
   return {
-    ...(vmIds ? { vmIds: [...vmIds] } : {}),
+    ...(targets ? { vmIds: targets.map(formatTargetRef) } : {}),
+    ...(appliance !== undefined ? { appliance } : {}),
     ...(dryRun !== undefined ? { dryRun } : {}),
     ...(retention?.minAgeMs !== undefined ? { minAge: String(retention.minAgeMs / 1000) } : {}),
     ...(retention?.keepLatest !== undefined ? { keepLatest: retention.keepLatest } : {}),
@@ -249,23 +261,28 @@ function requestOptions(request: RunRequest | undefined): Partial<RunCleanupOpti
     ...(request.keepLatest !== undefined ? { keepLatest: request.keepLatest } : {}),
   };
   return {
-    ...(request.vmIds ? { vmIds: request.vmIds } : {}),
+    ...(request.vmIds ? { targets: request.vmIds.map(parseTargetRef) } : {}),
+    ...(request.appliance !== undefined ? { appliance: request.appliance } : {}),
     ...(request.dryRun !== undefined ? { dryRun: request.dryRun } : {}),
     ...(Object.keys(retention).length > 0 ? { retention } : {}),
   };
 }
 
-function journalOf(run: RunLedger): RunJournal {
-  return {
+/** One ledger journal per appliance: its targets are rows `<appliance>|<vmId>` of the run. */
+function journalOf(run: RunLedger): (appliance: string) => RunJournal {
+  return (appliance) => ({
     // A resumed run's targets are in the ledger already; only new ones are recorded as planned.
-    planned: (vmIds) => run.planned(vmIds.filter((vmId) => !run.target({ vmId })).map((vmId) => ({ vmId }))),
+    planned: (vmIds) =>
+      run.planned(
+        vmIds.filter((vmId) => !run.target({ appliance, vmId })).map((vmId) => ({ appliance, vmId })),
+      ),
     // A resumed target whose earlier delete was never found is still "submitting": that record stands.
     submitting: async (vmId) => {
-      if (run.target({ vmId })?.state !== 'submitting') await run.submitting({ vmId });
+      if (run.target({ appliance, vmId })?.state !== 'submitting') await run.submitting({ appliance, vmId });
     },
-    submitted: (vmId, sessionIds) => run.submitted({ vmId }, sessionIds),
-    settled: (result: VmResult) => run.settled({ vmId: result.vmId }, result),
-  };
+    submitted: (vmId, sessionIds) => run.submitted({ appliance, vmId }, sessionIds),
+    settled: (result: VmResult) => run.settled({ appliance, vmId: result.vmId }, result),
+  });
 }
 
 function nullTelemetry(): Telemetry {

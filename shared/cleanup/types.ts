@@ -10,7 +10,17 @@ export interface CleanupLogger {
   error(message: string): void;
 }
 
+/** A result as the engine's steps build it; the appliance's result book adds `appliance`. */
+export type TargetResult = Omit<VmResult, 'appliance'>;
+
+/** One target of a run: a VM id on a named appliance (the same id on two appliances is two targets). */
+export interface TargetRef {
+  appliance: string;
+  vmId: string;
+}
+
 export interface CleanupProgress {
+  appliance: string;
   vmId: string;
   phase: 'submitted' | 'settled';
   result?: VmResult;
@@ -44,9 +54,9 @@ export interface ResumeState {
   /** Left alone: they keep their result. */
   settled: readonly VmResult[];
   /** Their sessions are followed; they are never re-sent. */
-  submitted: ReadonlyArray<{ vmId: string; sessionIds: readonly string[] }>;
+  submitted: ReadonlyArray<TargetRef & { sessionIds: readonly string[] }>;
   /** The run stopped while the delete was on its way: looked for before anything is sent. */
-  submitting: ReadonlyArray<{ vmId: string; sinceMs: number }>;
+  submitting: ReadonlyArray<TargetRef & { sinceMs: number }>;
 }
 
 export interface RunCleanupOptions {
@@ -54,11 +64,16 @@ export interface RunCleanupOptions {
   trigger: Trigger;
   /** default: a new UUID */
   runId?: string;
-  /** Restricts the run to these targets; the caller has checked them against the configured list. */
-  vmIds?: readonly string[];
+  /**
+   * Restricts the run to these targets; the caller has checked them against the configured lists. On an
+   * appliance that discovers its targets, a requested VM the listing does not return is reported InvalidId.
+   */
+  targets?: readonly TargetRef[];
+  /** Restricts the run to this appliance (its policy name). */
+  appliance?: string;
   /** Overrides config.dryRun. */
   dryRun?: boolean;
-  /** Overrides the configured retention (only ever tighter). */
+  /** Tightens each appliance's retention: the stricter of this and the configured value applies. */
   retention?: RetentionOverride;
   /**
    * Epoch ms. Nothing is submitted once less than submitMarginMs remains; sessions still running end TimedOut
@@ -71,8 +86,8 @@ export interface RunCleanupOptions {
   abortSignal?: AbortSignal;
   /** default: the system clock */
   clock?: Clock;
-  /** Records progress for resume (default: none). */
-  journal?: RunJournal;
+  /** Records progress for resume, one journal per appliance (default: none). */
+  journal?: (appliance: string) => RunJournal;
   /** Finishes an interrupted run (same runId) instead of starting afresh. */
   resume?: ResumeState;
   /** Where per-request dependencies and exceptions go (default: nowhere). */
@@ -87,7 +102,7 @@ export interface RunCleanupOptions {
   /** VMs per batch request in v8.1 batch mode (default 100). */
   batchSize?: number;
   /** Builds the status URL of a session that is still running (the HTTP trigger sets it). */
-  statusUrl?: (sessionId: string) => string;
+  statusUrl?: (sessionId: string, appliance: string) => string;
   logger?: CleanupLogger;
   onProgress?: (progress: CleanupProgress) => void;
 }

@@ -26,6 +26,10 @@ export { invalidateSecretCache } from './cache';
 export { collectTargets, parseTargets, splitTargetEntries, type Targets } from './targets';
 export { parseDuration } from './durations';
 export type {
+  ApplianceConfig,
+  DiscoveryFilter,
+  Exclusions,
+  TargetSource,
   CleanupConfig,
   CommandLineSettings,
   ConfigProvenance,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import type { LogEntry, Report, RunFailure, SnapshotInfo, Totals, VmResult } from '../report';
+import type {
+  ApplianceSummary,
+  LogEntry,
+  Report,
+  RunFailure,
+  SnapshotInfo,
+  Totals,
+  VmResult,
+} from '../report';
 
 // What the ledger stores of a report and a VM result: exactly the report's fields, parsed, so nothing a
 // caller attached (a config object, a client, a token) is ever written. The checks at the bottom fail the
@@ -16,10 +24,22 @@ const snapshot = z.object({
   sessionId: z.string().optional(),
   error: z.string().optional(),
 });
-const outcome = z.enum(['Succeeded', 'Warning', 'Failed', 'TimedOut', 'Skipped', 'InvalidId', 'WouldDelete']);
+const outcome = z.enum([
+  'Succeeded',
+  'Warning',
+  'Failed',
+  'TimedOut',
+  'Skipped',
+  'InvalidId',
+  'WouldDelete',
+  'Excluded',
+]);
+// Rows written before runs could span several appliances hold the single appliance's results.
+const SINGLE_APPLIANCE = 'default';
 
 export const vmResultSchema = z.object({
   vmId: z.string(),
+  appliance: z.string().default(SINGLE_APPLIANCE),
   outcome,
   sessionId: z.string().optional(),
   sessionStatus: z.string().optional(),
@@ -30,6 +50,7 @@ export const vmResultSchema = z.object({
   note: z.string().optional(),
   log: z.array(logEntry).optional(),
   snapshots: z.array(snapshot).optional(),
+  excludedBy: z.string().optional(),
   statusUrl: z.string().optional(),
   deletedSnapshots: z.number().optional(),
   keptSnapshots: z.number().optional(),
@@ -45,8 +66,16 @@ const totals = z.object({
   skipped: z.number(),
   invalid: z.number(),
   wouldDelete: z.number(),
+  excluded: z.number().default(0),
 });
 const failure = z.object({ kind: z.enum(['unreachable', 'auth', 'mfa', 'tls']), message: z.string() });
+const applianceSummary = z.object({
+  name: z.string(),
+  origin: z.string(),
+  apiVersion: z.enum(['v1', 'v8.1']).nullable(),
+  totals,
+  failure: failure.optional(),
+});
 
 export const reportSchema = z.object({
   runId: z.string(),
@@ -59,6 +88,7 @@ export const reportSchema = z.object({
   duplicatesRemoved: z.number(),
   totals,
   results: z.array(vmResultSchema),
+  appliances: z.array(applianceSummary).default([]),
   failure: failure.optional(),
   resumedFrom: z
     .object({ runId: z.string(), settledBefore: z.number(), interruptedAt: z.string().optional() })
@@ -74,7 +104,8 @@ const exact: [
   Keys<z.infer<typeof vmResultSchema>, VmResult>,
   Exact<z.infer<typeof totals>, Totals>,
   Exact<z.infer<typeof failure>, RunFailure>,
+  Exact<z.infer<typeof applianceSummary>, ApplianceSummary>,
   Exact<z.infer<typeof reportSchema>, Report>,
   Keys<z.infer<typeof reportSchema>, Report>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 void exact;

@@ -7,7 +7,7 @@ export type { ConsoleTelemetryOptions } from './console';
 export { createAppInsightsTelemetry } from './appInsights';
 export type { AppInsightsTelemetryOptions } from './appInsights';
 export { createTelemetryFromEnv, CONNECTION_STRING_SETTING } from './fromEnv';
-export { withRunContext, operationFromTraceParent } from './runContext';
+export { withRunContext, withProperties, operationFromTraceParent } from './runContext';
 export type { RunContext } from './runContext';
 export { reportToTelemetry } from './fromReport';
 export { scrubText } from './scrub';

@@ -9,6 +9,7 @@ export const TELEMETRY_NAMES = {
   events: {
     vmResult: 'SnapshotCleanup.VmResult',
     runCompleted: 'SnapshotCleanup.RunCompleted',
+    applianceCompleted: 'SnapshotCleanup.ApplianceCompleted',
   },
   metrics: {
     vmsSucceeded: 'SnapshotCleanup.VmsSucceeded',
@@ -20,6 +21,9 @@ export const TELEMETRY_NAMES = {
   properties: [
     'runId',
     'trigger',
+    'appliance',
+    'applianceOrigin',
+    'excludedBy',
     'vmId',
     'outcome',
     'sessionId',
@@ -47,13 +51,14 @@ export const TELEMETRY_NAMES = {
     'skipped',
     'invalid',
     'wouldDelete',
+    'excluded',
     'duplicatesRemoved',
     'deletedSnapshots',
     'keptSnapshots',
     'lockedSnapshots',
   ],
   /** Outcome words as they appear in customDimensions.outcome. */
-  outcomes: ['Succeeded', 'Warning', 'Failed', 'TimedOut', 'Skipped', 'InvalidId', 'WouldDelete'],
+  outcomes: ['Succeeded', 'Warning', 'Failed', 'TimedOut', 'Skipped', 'InvalidId', 'WouldDelete', 'Excluded'],
   /**
    * Reserved property keys that withRunContext sets. The App Insights sink turns them into the
    * ai.operation.id / ai.operation.parentId tags (operation_Id in KQL) when they hold a W3C trace id;

@@ -22,18 +22,22 @@ export function operationFromTraceParent(
 
 /** Adds runId, trigger and the invocation's operation id to everything written through it. */
 export function withRunContext(telemetry: Telemetry, context: RunContext): Telemetry {
-  const runProperties: Properties = {
+  return withProperties(telemetry, {
     runId: context.runId,
     trigger: context.trigger,
     [TELEMETRY_NAMES.context.operationId]: context.operationId,
     [TELEMETRY_NAMES.context.operationParentId]: context.operationParentId,
-  };
-  const merge = (properties?: Properties): Properties => ({ ...properties, ...definedOnly(runProperties) });
+  });
+}
+
+/** Adds `properties` (the defined ones) to every event, metric, exception and dependency written through it. */
+export function withProperties(telemetry: Telemetry, properties: Properties): Telemetry {
+  const fixed = definedOnly(properties);
+  const merge = (own?: Properties): Properties => ({ ...own, ...fixed });
   return {
-    trackEvent: (name, properties, measurements) =>
-      telemetry.trackEvent(name, merge(properties), measurements),
-    trackMetric: (name, value, properties) => telemetry.trackMetric(name, value, merge(properties)),
-    trackException: (error, properties) => telemetry.trackException(error, merge(properties)),
+    trackEvent: (name, props, measurements) => telemetry.trackEvent(name, merge(props), measurements),
+    trackMetric: (name, value, props) => telemetry.trackMetric(name, value, merge(props)),
+    trackException: (error, props) => telemetry.trackException(error, merge(props)),
     trackDependency: (dependency: DependencyTelemetry) =>
       telemetry.trackDependency({ ...dependency, properties: merge(dependency.properties) }),
     flush: (timeoutMs) => telemetry.flush(timeoutMs),
