@@ -92,10 +92,14 @@ export function resolveRequestTargets(
 
   const problems = [
     ...(unknownAppliance.length > 0
-      ? [`vmIds name appliances that ${request.appliance ? 'are not in this run' : 'are not configured'}: ${listed(unknownAppliance)}`]
+      ? [
+          `vmIds name appliances that ${request.appliance ? 'are not in this run' : 'are not configured'}: ${listed(unknownAppliance)}`,
+        ]
       : []),
     ...(ambiguous.length > 0
-      ? [`vmIds are ambiguous (several appliances could hold them; write "<appliance>/<vmId>"): ${listed(ambiguous)}`]
+      ? [
+          `vmIds are ambiguous (several appliances could hold them; write "<appliance>/<vmId>"): ${listed(ambiguous)}`,
+        ]
       : []),
     ...(outside.length > 0 ? [`vmIds must be configured targets; not configured: ${listed(outside)}`] : []),
   ];

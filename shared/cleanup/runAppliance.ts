@@ -65,8 +65,7 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
     book.add([result.vmId]);
     book.settle(result);
   }
-  const duplicatesRemoved =
-    source.kind === 'ids' && !run.requested ? source.targets.duplicatesRemoved : 0;
+  const duplicatesRemoved = source.kind === 'ids' && !run.requested ? source.targets.duplicatesRemoved : 0;
   const retention = retentionRuleOf(appliance, options.retention);
   let apiVersion: ApiVersion | null = null;
   let failure: RunFailure | undefined;
@@ -140,7 +139,6 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
     stop: run.stop,
   });
   const stopped = (): ApplianceRun => finish(context.stopReason());
-
 
   try {
     try {

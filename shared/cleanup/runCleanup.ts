@@ -94,7 +94,9 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
 
 /** The run failed as a whole only when every appliance did; one appliance's failure is that failure. */
 function runFailureOf(runs: readonly ApplianceRun[]): RunFailure | undefined {
-  const failed = runs.flatMap((r) => (r.summary.failure ? [{ name: r.summary.name, ...r.summary.failure }] : []));
+  const failed = runs.flatMap((r) =>
+    r.summary.failure ? [{ name: r.summary.name, ...r.summary.failure }] : [],
+  );
   if (failed.length === 0 || failed.length < runs.length) return undefined;
   if (failed.length === 1) return { kind: failed[0].kind, message: failed[0].message };
   const kinds = new Set(failed.map((f) => f.kind));

@@ -16,7 +16,12 @@ Options (each falls back to the environment variable in brackets):
                              The password is read only from VEEAM_PASSWORD or Key Vault, never from a
                              flag, because flags show in ps and in shell history.
   --api-version <v>          v1 | v8.1 | auto (default auto)                            [VEEAM_API_VERSION]
+  --policy <file>            cleanup policy (JSON): several appliances, discovery, exclusions
+                             (- reads stdin)                          [CLEANUP_POLICY, cleanup-policy secret]
+  --appliance <name>         with a policy: run only this appliance of it
   --vm <id>                  target VM id(s), comma separated; repeat for more          [VEEAM_VM_IDS]
+                             With --policy they narrow the run to those targets instead, each
+                             bare or as <appliance>/<vmId>
   --vm-file <path>           file of VM ids (JSON array, or one per line/comma; # starts a comment;
                              - reads stdin); repeat for more. --vm and --vm-file are merged, and
                              replace VEEAM_VM_IDS and the veeam-vm-ids secret: a source that lists
@@ -44,10 +49,11 @@ Options (each falls back to the environment variable in brackets):
 Durations are ISO-8601 (PT30M, PT1H) or a number of seconds.
 
 Exit codes:
-  0  every target Succeeded, Warning or WouldDelete
-  1  any target Failed, TimedOut, Skipped or InvalidId
+  0  every target Succeeded, Warning, WouldDelete or Excluded
+  1  any target Failed, TimedOut, Skipped or InvalidId, or some (not all) appliances could not be used
   2  usage or configuration error, nothing attempted
-  3  could not reach or authenticate to the appliance (MFA accounts included), nothing deleted
+  3  could not reach or authenticate to the appliance (MFA accounts included), or to any appliance of
+     the policy; nothing deleted
   4  another cleanup run holds the lease (its runId is printed), nothing attempted
   5  the run finished but its report could not be written to stdout (closed pipe, disk full);
      the run's totals are on stderr
@@ -75,6 +81,11 @@ export interface CliInvocation {
   deadline?: number;
   /** --storage: a connection string for the lease and the ledger (else the AzureWebJobsStorage settings). */
   storage?: string;
+  /**
+   * What narrows a policy run: --appliance, and with --policy the --vm / --vm-file entries (bare or
+   * `<appliance>/<vmId>`), resolved against the loaded policy like the HTTP body's.
+   */
+  narrowing?: { appliance?: string; vmIds?: string[]; flag: string };
 }
 
 const FLAG_SETTINGS: Record<string, string> = {
@@ -93,6 +104,8 @@ const OPTIONS = {
   'appliance-url': { type: 'string' },
   username: { type: 'string' },
   'api-version': { type: 'string' },
+  policy: { type: 'string' },
+  appliance: { type: 'string' },
   vm: { type: 'string', multiple: true },
   'vm-file': { type: 'string', multiple: true },
   'key-vault-url': { type: 'string' },
@@ -150,12 +163,33 @@ export function parseCli(argv: string[], now = Date.now()): CliInvocation {
   if (values['dry-run']) settings.CLEANUP_DRY_RUN = { flag: '--dry-run', value: 'true' };
   if (values.batch) settings.CLEANUP_BATCH = { flag: '--batch', value: 'true' };
   const targets = explicitTargets(tokens);
+  const policy =
+    values.policy === undefined
+      ? undefined
+      : {
+          text: readSource(values.policy, `--policy ${displayId(values.policy)}`),
+          origin: { name: `--policy ${displayId(values.policy)}`, source: COMMAND_LINE },
+        };
+  // With a policy file the targets are the policy's; --vm only narrows them.
+  const narrowing =
+    (policy && targets) || values.appliance !== undefined
+      ? {
+          ...(values.appliance !== undefined ? { appliance: values.appliance } : {}),
+          ...(policy && targets ? { vmIds: targets.entries } : {}),
+          flag: policy && targets ? targets.origin.name : '--appliance',
+        }
+      : undefined;
 
   return {
     help,
     json: values.json === true,
     ...(values['log-telemetry'] !== undefined ? { telemetryFile: values['log-telemetry'] } : {}),
-    commandLine: { settings, ...(targets ? { targets } : {}) },
+    commandLine: {
+      settings,
+      ...(targets && !policy ? { targets } : {}),
+      ...(policy ? { policy } : {}),
+    },
+    ...(narrowing ? { narrowing } : {}),
     ...(values.deadline !== undefined ? { deadline: parseDeadline(values.deadline, now) } : {}),
     ...(values.storage !== undefined ? { storage: values.storage } : {}),
   };

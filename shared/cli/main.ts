@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { problem } from '../admin/problem';
+import { isProblem, resolveRequestTargets } from '../admin/requestTargets';
+import type { RunNarrowing } from '../cleanup/startRun';
 import { describeProvenance, loadConfig, type CleanupConfig } from '../config';
 import { ConfigError } from '../errors';
 import { createFileTelemetry } from '../telemetry/console';
@@ -77,7 +79,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return await refuse(error, invocation.json);
     }
     progress.info(`Configuration: ${describeProvenance(config)}`);
-    return await runAndPrint(invocation, config, env, progress, telemetry);
+    let narrowing: RunNarrowing = {};
+    if (invocation.narrowing) {
+      const { flag, ...request } = invocation.narrowing;
+      const selected = resolveRequestTargets(request, config);
+      if (isProblem(selected)) {
+        return await refuse(new UsageError(selected.jsonBody.detail, flag), invocation.json);
+      }
+      narrowing = {
+        ...(selected.targets ? { targets: selected.targets } : {}),
+        ...(selected.appliance !== undefined ? { appliance: selected.appliance } : {}),
+      };
+    }
+    return await runAndPrint(invocation, config, narrowing, env, progress, telemetry);
   } finally {
     telemetry?.close();
   }
@@ -86,6 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 async function runAndPrint(
   invocation: CliInvocation,
   config: CleanupConfig,
+  narrowing: RunNarrowing,
   env: NodeJS.ProcessEnv,
   progress: ReturnType<typeof createProgressPrinter>,
   telemetry: ReturnType<typeof createFileTelemetry> | undefined,
@@ -107,6 +122,7 @@ async function runAndPrint(
       trigger: 'cli',
       env,
       config,
+      ...narrowing,
       storage: storage ?? null,
       deadline: invocation.deadline,
       abortSignal: abort.signal,
