@@ -11,6 +11,9 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
 } {
   const tty = stream.isTTY === true;
   const counts = new Map<string, number>();
+  // Each appliance counts its own targets; the line shows the run's sum.
+  const totals = new Map<string, number>();
+  let settled = 0;
   let statusShown = false;
   const clear = (): void => {
     if (tty && statusShown) stream.write('\r\x1b[2K');
@@ -18,17 +21,21 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
   };
   return {
     onProgress(progress) {
+      totals.set(progress.appliance, progress.total);
       if (progress.phase !== 'settled' || !progress.result) return;
       const r = progress.result;
+      settled += 1;
       counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+      const total = [...totals.values()].reduce((sum, n) => sum + n, 0);
       if (tty) {
         const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
         clear();
-        stream.write(`[${progress.settled}/${progress.total}] ${summary}`);
+        stream.write(`[${settled}/${total}] ${summary}`);
         statusShown = true;
       } else {
         const session = r.sessionId ? ` session ${r.sessionId}` : '';
-        stream.write(`[${progress.settled}/${progress.total}] ${r.vmId} ${r.outcome}${session}\n`);
+        const target = totals.size > 1 ? `${r.appliance}/${r.vmId}` : r.vmId;
+        stream.write(`[${settled}/${total}] ${target} ${r.outcome}${session}\n`);
       }
     },
     info(message) {

@@ -31,6 +31,7 @@ function detailOf(result: VmResult): string {
   const why = result.error ?? (quote ? warningText(result) : undefined);
   if (retention) return why ? `${retention}; ${why}` : retention;
   if (why) return why;
+  if (result.excludedBy) return `excluded by ${result.excludedBy}`;
   if (result.note) return result.note;
   return result.snapshots ? `${result.snapshots.length} manual snapshot(s)` : '';
 }
@@ -46,6 +47,7 @@ export function formatRunLine(report: Report): string {
     `${t.timedOut} timed out`,
     `${t.skipped} skipped`,
     `${t.invalid} invalid`,
+    ...(t.excluded > 0 ? [`${t.excluded} excluded`] : []),
     ...(report.dryRun ? [`${t.wouldDelete} would delete`] : []),
   ].join(', ');
   return (
@@ -57,14 +59,17 @@ export function formatRunLine(report: Report): string {
 
 /** A plain-text table of the run, for people: VM, outcome, session, duration, and why when it went wrong. */
 export function formatSummary(report: Report): string {
+  // The appliance column appears once a run spans several: a VM id alone no longer names a target.
+  const several = report.appliances.length > 1;
   const rows = report.results.map((r) => [
+    ...(several ? [r.appliance] : []),
     r.vmId,
     r.outcome,
     r.sessionId ?? '-',
     formatDuration(r.durationMs),
     detailOf(r),
   ]);
-  const header = ['VM', 'OUTCOME', 'SESSION', 'DURATION', 'DETAIL'];
+  const header = [...(several ? ['APPLIANCE'] : []), 'VM', 'OUTCOME', 'SESSION', 'DURATION', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string =>
     cells
@@ -77,5 +82,10 @@ export function formatSummary(report: Report): string {
     '',
     formatRunLine(report),
     ...(report.failure ? [`Appliance not usable (${report.failure.kind}): ${report.failure.message}`] : []),
+    ...(several
+      ? report.appliances.flatMap((a) =>
+          a.failure ? [`Appliance ${a.name} not usable (${a.failure.kind}): ${a.failure.message}`] : [],
+        )
+      : []),
   ].join('\n');
 }
