@@ -26,6 +26,7 @@ function emittedNames() {
   const results: VmResult[] = [
     {
       vmId: 'a',
+      appliance: 'weu',
       outcome: 'Warning',
       sessionId: 's',
       sessionStatus: 'Warning',
@@ -38,7 +39,23 @@ function emittedNames() {
       keptSnapshots: 1,
       lockedSnapshots: 1,
     },
-    { vmId: 'b', outcome: 'Skipped', attempts: 0, durationMs: 0, error: 'deadline', skipReason: 'deadline' },
+    {
+      vmId: 'b',
+      appliance: 'weu',
+      outcome: 'Skipped',
+      attempts: 0,
+      durationMs: 0,
+      error: 'deadline',
+      skipReason: 'deadline',
+    },
+    {
+      vmId: 'c',
+      appliance: 'weu',
+      outcome: 'Excluded',
+      attempts: 0,
+      durationMs: 0,
+      excludedBy: 'controller VM',
+    },
   ];
   reportToTelemetry(
     {
@@ -52,6 +69,15 @@ function emittedNames() {
       duplicatesRemoved: 0,
       totals: computeTotals(results),
       results,
+      appliances: [
+        {
+          name: 'weu',
+          origin: 'https://veeam-weu.example.com',
+          apiVersion: 'v8.1',
+          totals: computeTotals(results),
+          failure: { kind: 'auth', message: 'm' },
+        },
+      ],
       failure: { kind: 'auth', message: 'm' },
     },
     withRunContext(memory, { runId: 'r', trigger: 'timer', operationId: 'not-a-trace-id' }),
