@@ -69,7 +69,7 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
   const retention = retentionRuleOf(appliance, options.retention);
   let apiVersion: ApiVersion | null = null;
   let failure: RunFailure | undefined;
-  let origin = appliance.applianceUrl;
+  let origin = new URL(appliance.applianceUrl).origin;
 
   const finish = (fill: SkipReason): ApplianceRun => {
     const results = book.close((vmId) => skipped(vmId, fill));
@@ -108,12 +108,12 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
       : undefined,
   });
   origin = client.origin;
-  const unusable = (error: unknown, what: string): ApplianceRun => {
+  const unusable = (error: unknown, describe: (message: string) => string): ApplianceRun => {
     failure = describeConnectFailure(error);
-    failure.message = `${what}: ${failure.message}`;
-    log.error(`Appliance ${name}: ${failure.message}`);
+    failure.message = describe(failure.message);
+    log.error(`Could not use appliance ${name}: ${failure.message}`);
     if (!(error instanceof VeeamAuthError || error instanceof MfaRequiredError)) {
-      telemetry?.trackException(asError(error), { runId: options.runId ?? '' });
+      telemetry?.trackException(asError(error));
     }
     return finish('appliance unavailable');
   };
@@ -147,7 +147,7 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
     } catch (error) {
       if (signal.aborted) return finish(options.abortSignal?.aborted ? 'aborted' : 'deadline');
       const from = appliance.provenance.applianceUrl;
-      return unusable(error, `could not be used (appliance URL from ${from.name}, ${from.source})`);
+      return unusable(error, (message) => `${message} (appliance URL from ${from.name}, ${from.source})`);
     }
 
     let selected;
@@ -155,7 +155,7 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
       selected = await selectTargets({ appliance, client, requested: run.requested, abortSignal: signal });
     } catch (error) {
       if (signal.aborted) return stopped();
-      return unusable(error, 'could not list its VMs');
+      return unusable(error, (message) => `could not list its VMs: ${message}`);
     }
     const ruledOut = selected.settled.map((r) => r.vmId);
     book.add([...selected.open, ...ruledOut]);
@@ -194,7 +194,7 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
       } catch (error) {
         if (signal.aborted) return stopped();
         // Without the listing a re-run could send a second delete for a session still running.
-        return unusable(error, 'could not list the running deletion sessions');
+        return unusable(error, (message) => `could not list the running deletion sessions: ${message}`);
       }
     }
 
