@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { VeeamProtocolError } from './errors';
-import type { JobSession, RestorePoint } from './types';
+import type { JobSession, RestorePoint, VirtualMachineInfo } from './types';
 
 /** Optional on the wire, often `null`: read as undefined. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -73,6 +73,36 @@ export const restorePointSchema: z.ZodType<RestorePoint> = z.object({
 });
 
 export const vmSchema = z.object({ name: optional(z.string()) });
+
+/** `/subscriptions/{id}/resourcegroups/{name}/…`: on v1 the only place subscription and group appear. */
+const ARM_PLACEMENT = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\//i;
+
+/** One item of GET /virtualMachines (v1 and v8.1); the flags default to false when an appliance omits them. */
+export const virtualMachineSchema: z.ZodType<VirtualMachineInfo> = z
+  .object({
+    id: z.string().min(1),
+    name: optional(z.string()),
+    azureId: optional(z.string()),
+    resourceGroupName: optional(z.string()),
+    subscriptionId: optional(z.string()),
+    regionName: optional(z.string()),
+    isController: optional(z.boolean()),
+    isDeleted: optional(z.boolean()),
+  })
+  .transform((vm) => {
+    const arm = vm.azureId === undefined ? null : ARM_PLACEMENT.exec(vm.azureId);
+    return {
+      id: vm.id,
+      name: vm.name,
+      resourceGroupName: vm.resourceGroupName ?? arm?.[2],
+      subscriptionId: vm.subscriptionId ?? arm?.[1],
+      regionName: vm.regionName,
+      isController: vm.isController ?? false,
+      isDeleted: vm.isDeleted ?? false,
+    };
+  });
+
+export const virtualMachinePageSchema = pageSchema(virtualMachineSchema);
 
 /** The token endpoint's answer; with MFA on it has no access_token but `mfa_enabled: true`. */
 export const tokenSchema = z.object({
