@@ -27,6 +27,9 @@ export interface DiscoveryDeps {
   onWarning?: (message: string) => void;
 }
 
+/** Query parameters in order; a name may repeat (arrays are form/explode: RegionIds=a&RegionIds=b). */
+type Query = ReadonlyArray<readonly [string, string]>;
+
 interface Wanted {
   subscriptionIds: string[];
   regions: string[];
@@ -42,9 +45,7 @@ export async function listVirtualMachines(
     throw new RangeError('listVirtualMachines: pageSize must be a positive integer');
   }
   const wanted = normalise(options.filter);
-  const queries = deps.profile.vmListFilters
-    ? filterQueries(wanted, manualSnapshotsOnly)
-    : [new URLSearchParams()];
+  const queries = deps.profile.vmListFilters ? filterQueries(wanted, manualSnapshotsOnly) : [[]];
   const found = new Map<string, VirtualMachineInfo>();
   for (const query of queries) {
     await listInto(found, deps, { query, pageSize, abortSignal });
@@ -64,17 +65,20 @@ export async function listVirtualMachines(
 async function listInto(
   found: Map<string, VirtualMachineInfo>,
   { profile, send, maxVms = DISCOVERY_DEFAULTS.maxVms }: DiscoveryDeps,
-  { query, pageSize, abortSignal }: { query: URLSearchParams; pageSize: number; abortSignal?: AbortSignal },
+  { query, pageSize, abortSignal }: { query: Query; pageSize: number; abortSignal?: AbortSignal },
 ): Promise<void> {
   const route = profile.vmListPath;
   // Per listing: with SubscriptionId ignored, every listing legitimately returns the same VMs again.
   const seen = new Set<string>();
   for (let offset = 0; ;) {
     abortSignal?.throwIfAborted();
-    query.set(profile.pageParams.offset, String(offset));
-    query.set(profile.pageParams.limit, String(pageSize));
+    const paged: Query = [
+      ...query,
+      [profile.pageParams.offset, String(offset)],
+      [profile.pageParams.limit, String(pageSize)],
+    ];
     const { body } = await send(
-      { method: 'GET', path: `${route}?${query}`, route, kind: 'list', abortSignal },
+      { method: 'GET', path: `${route}?${queryString(paged)}`, route, kind: 'list', abortSignal },
       {},
     );
     const page = parseWire(virtualMachinePageSchema, body, route);
@@ -119,18 +123,23 @@ function normalise(filter: DiscoveryFilter = {}): Wanted {
 }
 
 /** v8.1: one query per subscription (none given: one query for every subscription). */
-function filterQueries(wanted: Wanted, manualSnapshotsOnly: boolean): URLSearchParams[] {
+function filterQueries(wanted: Wanted, manualSnapshotsOnly: boolean): Query[] {
   const subscriptions = wanted.subscriptionIds.length > 0 ? wanted.subscriptionIds : [undefined];
   return subscriptions.map((subscriptionId) => {
-    const query = new URLSearchParams();
-    if (manualSnapshotsOnly) query.append('BackupDestination', 'ManualSnapshot');
+    const query: Array<[string, string]> = [];
+    if (manualSnapshotsOnly) query.push(['BackupDestination', 'ManualSnapshot']);
     // The default is undocumented; deleted VMs' leftover manual snapshots are prime targets.
-    query.append('ExistsState', 'All');
-    if (subscriptionId !== undefined) query.append('SubscriptionId', subscriptionId);
-    for (const region of wanted.regions) query.append('RegionIds', region);
-    if (wanted.nameContains !== undefined) query.append('SearchPattern', wanted.nameContains);
+    query.push(['ExistsState', 'All']);
+    if (subscriptionId !== undefined) query.push(['SubscriptionId', subscriptionId]);
+    for (const region of wanted.regions) query.push(['RegionIds', region]);
+    if (wanted.nameContains !== undefined) query.push(['SearchPattern', wanted.nameContains]);
     return query;
   });
+}
+
+/** Percent-encoded: a space is %20, as + means a space only to form decoders. */
+function queryString(query: Query): string {
+  return query.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&');
 }
 
 /** The filter as the client applies it: a VM missing a field the filter names does not match. */
