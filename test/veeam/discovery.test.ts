@@ -259,7 +259,7 @@ describe('listVirtualMachines: the exact requests and damaged answers (loopback 
 
   const listPaths = () => server!.requests.filter((r) => r.startsWith('GET /api/v8.1/virtualMachines'));
   async function connect(answer: (query: URLSearchParams) => LocalReply): Promise<VeeamClient> {
-    server = await localAppliance((method, path) => {
+    server = await localAppliance((_method, path) => {
       if (path === '/api/v8.1/system/about') return { status: 200, body: {} };
       const [route, query] = path.split('?');
       return route === '/api/v8.1/virtualMachines' ? answer(new URLSearchParams(query)) : undefined;
