@@ -15,12 +15,23 @@ export interface PreDecision {
   drop: boolean;
 }
 
+/** How a VM listing misbehaves (the listing fault kinds). */
+export interface ListingFaults {
+  ignoreFilters: boolean;
+  ignoreOffset: boolean;
+  inflateTotalCount: boolean;
+}
+
 export interface HandlingDecision {
   linkOrigin?: string;
   stuck: boolean;
   /** Remove the restore point before handling (it "vanished" since the listing). */
   vanish: boolean;
+  listing: ListingFaults;
 }
+
+const LISTING_KINDS = new Set<FaultKind>(['ignoreFilters', 'ignoreOffset', 'inflateTotalCount']);
+const LISTING_ROUTES = new Set<FaultTarget['route']>(['v1.listVms', 'v8.1.listVms']);
 
 export interface PostDecision {
   drop: boolean;
@@ -53,6 +64,9 @@ const STAGE_OF_KIND: Record<FaultKind, Stage> = {
   foreignSelfLink: 'during',
   stuck: 'during',
   vanish: 'during',
+  ignoreFilters: 'during',
+  ignoreOffset: 'during',
+  inflateTotalCount: 'during',
   slow: 'after',
   malformedJson: 'after',
 };
@@ -138,14 +152,22 @@ export function createFaultBook(initial: readonly FaultRule[], random: Random): 
       return decision;
     },
     during: (target) => {
-      const decision: HandlingDecision = { stuck: false, vanish: false };
-      // A vanish rule on '*' waits for a per-point DELETE instead of being spent on other routes.
+      const decision: HandlingDecision = {
+        stuck: false,
+        vanish: false,
+        listing: { ignoreFilters: false, ignoreOffset: false, inflateTotalCount: false },
+      };
+      // A vanish or listing rule on '*' waits for its own routes instead of being spent on other routes.
       const applies = (rule: FaultRule): boolean =>
-        rule.kind !== 'vanish' || target.route === 'v8.1.deleteRestorePoint';
+        rule.kind === 'vanish'
+          ? target.route === 'v8.1.deleteRestorePoint'
+          : !LISTING_KINDS.has(rule.kind) || LISTING_ROUTES.has(target.route);
       fire('during', target, applies, (rule) => {
         if (rule.kind === 'stuck') decision.stuck = true;
         else if (rule.kind === 'vanish') decision.vanish = true;
-        else decision.linkOrigin ??= (rule.foreignOrigin ?? DEFAULT_FOREIGN_ORIGIN).replace(/\/+$/, '');
+        else if (rule.kind === 'foreignSelfLink') {
+          decision.linkOrigin ??= (rule.foreignOrigin ?? DEFAULT_FOREIGN_ORIGIN).replace(/\/+$/, '');
+        } else decision.listing[rule.kind as keyof ListingFaults] = true;
       });
       return decision;
     },

@@ -144,6 +144,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
           linkOrigin,
           forceStuck: during.stuck,
           vanish: during.vanish,
+          listing: during.listing,
         });
       }
     }

@@ -93,7 +93,17 @@ export interface SimVmSpec {
 }
 
 export type FaultKind =
-  'latency' | 'status' | 'drop' | 'slow' | 'malformedJson' | 'foreignSelfLink' | 'stuck' | 'vanish';
+  | 'latency'
+  | 'status'
+  | 'drop'
+  | 'slow'
+  | 'malformedJson'
+  | 'foreignSelfLink'
+  | 'stuck'
+  | 'vanish'
+  | 'ignoreFilters'
+  | 'ignoreOffset'
+  | 'inflateTotalCount';
 
 export interface FaultRule {
   route: SimRoute | '*';
@@ -101,6 +111,10 @@ export interface FaultRule {
    * 'stuck' (delete routes only): the session the request creates stays Running forever.
    * 'vanish' (v8.1.deleteRestorePoint only): the point is removed just before the DELETE is handled, as if
    * someone deleted it between the listing and the DELETE, so the DELETE answers 404.
+   * The VM listings only (v1.listVms, v8.1.listVms), for clients that must not trust a listing:
+   * 'ignoreFilters' answers every VM whatever the filters (BackupDestination, SubscriptionId, RegionIds,
+   * SearchPattern, ExistsState; they are still validated); 'ignoreOffset' answers the first page whatever
+   * Offset asks for; 'inflateTotalCount' adds 1,000,000 to totalCount (pages past the end come back empty).
    */
   kind: FaultKind;
   /** 0..1, default 1 (drawn from the seeded RNG). */

@@ -15,6 +15,12 @@ export interface ApiProfile {
   /** v8.1 only: one delete for many VMs, body {"ids":[…]}. */
   batchDeletePath?: string;
   vmPath(vmId: string): string;
+  /** GET: the paged listing of every VM the appliance sees (discovery). */
+  vmListPath: string;
+  /** v8.1 only: the listing takes the discovery filters (SubscriptionId, RegionIds, SearchPattern, ...). */
+  vmListFilters: boolean;
+  /** Names of the paging parameters: v8.1 documents Offset/Limit, v1 answers the lower-case ones its probe sends. */
+  pageParams: { offset: string; limit: string };
   sessionPath(sessionId: string): string;
   sessionLogPath(sessionId: string): string;
   /** Routes (ids templated) of the session and its log, for telemetry and request counts. */
@@ -42,6 +48,9 @@ export const V1: ApiProfile = {
   deletePath: (id) => `/api/v1/virtualMachines/${enc(id)}/deleteSnapshots`,
   deleteRoute: '/api/v1/virtualMachines/{id}/deleteSnapshots',
   vmPath: (id) => `/api/v1/virtualMachines/${enc(id)}`,
+  vmListPath: '/api/v1/virtualMachines',
+  vmListFilters: false,
+  pageParams: { offset: 'offset', limit: 'limit' },
   sessionPath: (id) => `/api/v1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v1/jobSessions/${enc(id)}/log`,
   sessionRoute: '/api/v1/jobSessions/{id}',
@@ -58,6 +67,9 @@ export const V8_1: ApiProfile = {
   deleteRoute: '/api/v8.1/protectedItem/virtualMachines/{id}/deleteManualSnapshots',
   batchDeletePath: '/api/v8.1/protectedItem/virtualMachines/deleteManualSnapshots',
   vmPath: (id) => `/api/v8.1/virtualMachines/${enc(id)}`,
+  vmListPath: '/api/v8.1/virtualMachines',
+  vmListFilters: true,
+  pageParams: { offset: 'Offset', limit: 'Limit' },
   sessionPath: (id) => `/api/v8.1/jobSessions/${enc(id)}`,
   sessionLogPath: (id) => `/api/v8.1/jobSessions/${enc(id)}/log`,
   sessionRoute: '/api/v8.1/jobSessions/{id}',

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors';
 import { PROFILES, settleApiVersion, type ApiProfile } from './api';
 import { createAuth, createAuthorizedSend } from './auth';
 import { findDeletionSession, submitDelete } from './deleteGuard';
+import { listVirtualMachines } from './discovery';
 import { listDeletionSessions } from './deletionSessions';
 import { VeeamApiError, VeeamApiVersionError, VeeamNetworkError } from './errors';
 import { listRestorePoints, planDeletion } from './snapshots';
@@ -268,6 +269,10 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     },
     async listRestorePoints(vmId, callOptions = {}) {
       return listRestorePoints({ profile: await profile(callOptions), send: authorized }, vmId, callOptions);
+    },
+    async listVirtualMachines(callOptions = {}) {
+      const deps = { profile: await profile(callOptions), send: authorized, onWarning: warn };
+      return listVirtualMachines(deps, callOptions);
     },
     async findDeletionSession(vmId, { sinceMs, knownSessionIds, abortSignal }) {
       const p = await profile({ abortSignal });

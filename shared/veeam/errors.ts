@@ -140,6 +140,21 @@ export class VeeamProtocolError extends VeeamError {
   }
 }
 
+/**
+ * A VM listing that would not end: more VMs than any appliance holds, or a page that brings nothing new
+ * (the appliance ignores Offset). Discovery stops instead of paging forever.
+ */
+export class VeeamListingLimitError extends VeeamError {
+  override readonly name = 'VeeamListingLimitError';
+  constructor(
+    readonly route: string,
+    readonly reason: 'tooManyVms' | 'notAdvancing',
+    detail: string,
+  ) {
+    super(`The listing of ${route} was stopped: ${detail}`);
+  }
+}
+
 /** The request never reached the appliance (refused, DNS, no route): nothing was acted on. */
 export function isApplianceUnreachable(error: unknown): boolean {
   return error instanceof VeeamNetworkError && error.notSent;

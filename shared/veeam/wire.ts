@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { VeeamProtocolError } from './errors';
-import type { JobSession, RestorePoint } from './types';
+import type { JobSession, RestorePoint, VirtualMachineInfo } from './types';
 
 /** Optional on the wire, often `null`: read as undefined. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -73,6 +73,39 @@ export const restorePointSchema: z.ZodType<RestorePoint> = z.object({
 });
 
 export const vmSchema = z.object({ name: optional(z.string()) });
+
+/** `/subscriptions/{id}/resourcegroups/{name}/…`: on v1 the only place subscription and group appear. */
+const ARM_PLACEMENT = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\//i;
+
+/**
+ * One item of GET /virtualMachines (v1 and v8.1); the flags default to false when an appliance omits them.
+ * Nulls are mapped in one transform instead of one per field: a listing can hold 100,000 items.
+ */
+export const virtualMachineSchema: z.ZodType<VirtualMachineInfo> = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().nullish(),
+    azureId: z.string().nullish(),
+    resourceGroupName: z.string().nullish(),
+    subscriptionId: z.string().nullish(),
+    regionName: z.string().nullish(),
+    isController: z.boolean().nullish(),
+    isDeleted: z.boolean().nullish(),
+  })
+  .transform((vm) => {
+    const arm = vm.azureId ? ARM_PLACEMENT.exec(vm.azureId) : null;
+    return {
+      id: vm.id,
+      name: vm.name ?? undefined,
+      resourceGroupName: vm.resourceGroupName ?? arm?.[2],
+      subscriptionId: vm.subscriptionId ?? arm?.[1],
+      regionName: vm.regionName ?? undefined,
+      isController: vm.isController ?? false,
+      isDeleted: vm.isDeleted ?? false,
+    };
+  });
+
+export const virtualMachinePageSchema = pageSchema(virtualMachineSchema);
 
 /** The token endpoint's answer; with MFA on it has no access_token but `mfa_enabled: true`. */
 export const tokenSchema = z.object({

@@ -1,4 +1,5 @@
 import { startSimulator, startSimulators, type SimulatorHandle } from '../../dev/simulator';
+import { parseFaultArg } from '../../dev/simulator/faultArg';
 import { call, tokenRequest } from './helpers';
 
 interface Vm {
@@ -187,5 +188,88 @@ describe('simulator explicit discovery fields', () => {
     } finally {
       await blocker.close();
     }
+  });
+});
+
+describe('simulator listing faults: an appliance a discovery client must not trust', () => {
+  let sim: SimulatorHandle;
+  let token: string;
+  const SUBSCRIPTION = '3a9a4930-0000-4000-8000-00000000000a';
+  beforeAll(async () => {
+    sim = await startSimulator({
+      vms: Array.from({ length: 30 }, (_, i) => ({
+        id: `vm-${i}`,
+        name: i % 2 === 0 ? `app-${i}` : `sql-${i}`,
+        subscriptionId: i < 10 ? SUBSCRIPTION : '3a9a4930-0000-4000-8000-00000000000b',
+        regionName: i % 3 === 0 ? 'ukwest' : 'eastus',
+        manualSnapshots: i === 0 ? 0 : 1,
+        isDeleted: i === 4,
+      })),
+    });
+    token = await tokenOf(sim);
+  });
+  afterEach(() => sim.clearFaults());
+  afterAll(() => sim.close());
+
+  const list = async (path: string) => (await call(`${sim.url}${path}`, { token })).json;
+  const ids = (page: { results: Vm[] }) => page.results.map((vm) => vm.id);
+  const filtered =
+    `/api/v8.1/virtualMachines?BackupDestination=ManualSnapshot&ExistsState=OnlyExists&SubscriptionId=${SUBSCRIPTION}` +
+    '&RegionIds=ukwest&SearchPattern=APP&Limit=100';
+
+  it('ignoreFilters answers every VM whatever the filters, but still validates them', async () => {
+    expect(ids(await list(filtered))).toEqual(['vm-6']);
+    sim.addFault({ route: 'v8.1.listVms', kind: 'ignoreFilters', times: 2 });
+    const page = await list(filtered);
+    expect(page.totalCount).toBe(30);
+    expect(ids(page)).toEqual(sim.vmIds());
+    const bad = await call(`${sim.url}/api/v8.1/virtualMachines?SubscriptionId=nope`, { token });
+    expect(bad.status).toBe(400);
+    expect(ids(await list(filtered))).toEqual(['vm-6']);
+  });
+
+  it('ignoreOffset answers the first page whatever Offset asks (v8.1 and v1)', async () => {
+    sim.addFault({ route: '*', kind: 'ignoreOffset' });
+    for (const path of [
+      '/api/v8.1/virtualMachines?Offset=20&Limit=10',
+      '/api/v1/virtualMachines?offset=20&limit=10',
+    ]) {
+      const page = await list(path);
+      expect({ offset: page.offset, totalCount: page.totalCount }).toEqual({ offset: 0, totalCount: 30 });
+      expect(ids(page)).toEqual(sim.vmIds().slice(0, 10));
+    }
+  });
+
+  it('inflateTotalCount claims a million more VMs; pages past the end are empty', async () => {
+    sim.addFault({ route: 'v8.1.listVms', kind: 'inflateTotalCount' });
+    const last = await list('/api/v8.1/virtualMachines?Offset=20&Limit=10');
+    expect(last.totalCount).toBe(1_000_030);
+    expect(ids(last)).toEqual(sim.vmIds().slice(20));
+    expect((await list('/api/v8.1/virtualMachines?Offset=30&Limit=10')).results).toEqual([]);
+  });
+
+  it('a listing fault on * is spent only on the VM listings', async () => {
+    sim.addFault({ route: '*', kind: 'ignoreFilters', times: 1 });
+    const one = await call(`${sim.url}/api/v8.1/virtualMachines/vm-1`, { token });
+    expect(one.status).toBe(200);
+    await call(`${sim.url}/api/v8.1/restorePoints/virtualMachines?VirtualMachineId=vm-1`, { token });
+    expect((await list(filtered)).totalCount).toBe(30);
+    expect(ids(await list(filtered))).toEqual(['vm-6']);
+  });
+
+  it('the CLI takes the listing faults', () => {
+    expect(parseFaultArg('v8.1.listVms:ignoreFilters')).toEqual({
+      route: 'v8.1.listVms',
+      kind: 'ignoreFilters',
+    });
+    expect(parseFaultArg('*:ignoreOffset:0.5')).toEqual({
+      route: '*',
+      kind: 'ignoreOffset',
+      probability: 0.5,
+    });
+    expect(parseFaultArg('v1.listVms:inflateTotalCount')).toEqual({
+      route: 'v1.listVms',
+      kind: 'inflateTotalCount',
+    });
   });
 });

@@ -1,5 +1,7 @@
 /** Offset/Limit query parsing shared by the list routes. */
+import type { ListingFaults } from '../faults';
 import { badRequest, type SimResponse } from '../response';
+import { page, type Page } from '../views';
 
 const DEFAULT_LIMIT = 100;
 
@@ -35,4 +37,10 @@ export function parsePageWindow(
 
 export function isResponse(value: PageWindow | SimResponse): value is SimResponse {
   return 'status' in value;
+}
+
+/** One page of a VM listing, as the listing faults in effect distort it. */
+export function listingPage<T>(all: readonly T[], window: PageWindow, listing: ListingFaults): Page<T> {
+  const answer = page(all, listing.ignoreOffset ? 0 : window.offset, window.limit);
+  return listing.inflateTotalCount ? { ...answer, totalCount: answer.totalCount + 1_000_000 } : answer;
 }

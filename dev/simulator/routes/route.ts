@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TokenStore } from '../auth';
 import type { SimResponse } from '../response';
+import type { ListingFaults } from '../faults';
 import type { SimState } from '../state';
 import type { ApiGeneration, SimRoute, SimUser, SimulatorCounters } from '../types';
 
@@ -16,6 +17,8 @@ export interface RouteRequest {
   forceStuck: boolean;
   /** A 'vanish' fault applies: the restore point disappears before the request is handled. */
   vanish: boolean;
+  /** Listing faults that apply (VM listings only). */
+  listing: ListingFaults;
 }
 
 export interface RouteDef {

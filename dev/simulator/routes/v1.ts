@@ -1,7 +1,7 @@
 /** The v1 API of VBAzure 1.0, the one the seed script used. */
 import { notFound } from '../response';
-import { page, sessionView, vmView } from '../views';
-import { isResponse, parsePageWindow } from './paging';
+import { sessionView, vmView } from '../views';
+import { isResponse, listingPage, parsePageWindow } from './paging';
 import { ID, type RouteDef, type RouteDeps } from './route';
 import { sessionRoutes } from './sessions';
 
@@ -15,11 +15,10 @@ export function v1Routes(deps: RouteDeps): RouteDef[] {
       method: 'GET',
       pattern: /^\/api\/v1\/virtualMachines$/,
       generation: 'v1',
-      handle: ({ query, linkOrigin }) => {
+      handle: ({ query, linkOrigin, listing }) => {
         const window = parsePageWindow(query, deps.maxPageSize, true);
         if (isResponse(window)) return window;
-        const vms = state.listVms();
-        const { offset, limit, totalCount, results } = page(vms, window.offset, window.limit);
+        const { offset, limit, totalCount, results } = listingPage(state.listVms(), window, listing);
         return {
           status: 200,
           body: { offset, limit, totalCount, results: results.map((vm) => vmView(vm, 'v1', linkOrigin)) },

@@ -3,7 +3,7 @@ import { badRequest, locked, notFound, type SimResponse } from '../response';
 import { sessionStatus } from '../state';
 import type { SimVm } from '../fleet';
 import { page, restorePointView, sessionView, vmView } from '../views';
-import { isResponse, parsePageWindow } from './paging';
+import { isResponse, listingPage, parsePageWindow } from './paging';
 import { bump, ID, type RouteDef, type RouteDeps } from './route';
 import { sessionRoutes } from './sessions';
 
@@ -133,13 +133,14 @@ export function v81Routes(deps: RouteDeps): RouteDef[] {
       method: 'GET',
       pattern: /^\/api\/v8\.1\/virtualMachines$/,
       generation: 'v8.1',
-      handle: ({ query, linkOrigin }) => {
+      handle: ({ query, linkOrigin, listing }) => {
         const window = parsePageWindow(query, deps.maxPageSize, false);
         if (isResponse(window)) return window;
         const filter = vmFilter(query);
         if (!('matches' in filter)) return filter;
-        const vms = state.listVms().filter(filter.matches);
-        const { offset, limit, totalCount, results } = page(vms, window.offset, window.limit);
+        // Validated either way: a filter the appliance ignores is still one it accepts.
+        const vms = listing.ignoreFilters ? state.listVms() : state.listVms().filter(filter.matches);
+        const { offset, limit, totalCount, results } = listingPage(vms, window, listing);
         return {
           status: 200,
           body: { offset, limit, totalCount, results: results.map((vm) => vmView(vm, 'v8.1', linkOrigin)) },
