@@ -1,56 +1,99 @@
-import { toConfigError } from './problems';
-import { checkSettings, type RawSettings, type SettingField } from './schema';
-import { createSettingReader, resolveSecrets, type ResolvedSecret } from './sources';
-import type { CleanupConfig, LoadConfigOptions, SettingOrigin } from './types';
+import { planAppliances, withSecrets } from './fromPolicy';
+import { parsePolicy } from './policy';
+import { lookUpPolicy, type PolicyText } from './policySource';
+import { describeOrigin, toConfigError } from './problems';
+import { checkRunSettings } from './schema';
+import { resolveReferences } from './secretRefs';
+import { readPlainSettings, settingsBesidePolicy, singleAppliance } from './singleAppliance';
+import { createSettingReader, resolveSecrets, type SettingReader } from './sources';
+import type { ApplianceConfig, CleanupConfig, LoadConfigOptions, Problem } from './types';
+import { openVault, type Vault } from './vault';
 
-/** Non-secret settings: always from the environment or their flags (never Key Vault), trimmed. */
-const PLAIN_SETTINGS = {
-  apiVersion: 'VEEAM_API_VERSION',
-  concurrency: 'CLEANUP_CONCURRENCY',
-  maxRunningSessions: 'CLEANUP_MAX_RUNNING_SESSIONS',
-  minAge: 'CLEANUP_MIN_AGE',
-  keepLatest: 'CLEANUP_KEEP_LATEST',
+/** Settings of the whole run, in both modes: always from the environment or their flags, trimmed. */
+const RUN_SETTINGS = {
   maxSessionWait: 'CLEANUP_MAX_SESSION_WAIT',
   timeBudget: 'CLEANUP_TIME_BUDGET',
   dryRun: 'CLEANUP_DRY_RUN',
-  batch: 'CLEANUP_BATCH',
-} as const satisfies Partial<Record<SettingField, string>>;
+} as const;
+
+interface Appliances {
+  appliances?: ApplianceConfig[];
+  problems: Problem[];
+}
 
 /**
- * Reads and validates the whole configuration of a run before anything talks to the appliance. Throws one
- * ConfigError listing every problem found, each named with where its value came from (its `setting` is the
- * first one's); no message holds a value.
+ * Reads and validates the whole configuration of a run before anything talks to an appliance: the cleanup
+ * policy when there is one (see lookUpPolicy), otherwise the single-appliance settings as the appliance
+ * `default`. Throws one ConfigError listing every problem found, each named with where its value came from
+ * (its `setting` is the first one's); no message holds a value.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<CleanupConfig> {
   const read = createSettingReader(options.env ?? process.env, options.commandLine);
-  const { secrets, problems, source } = await resolveSecrets(read, options);
+  const plain = readPlainSettings(read, RUN_SETTINGS);
+  const run = checkRunSettings(plain.raw, plain.origins);
+  const { vault, problems: vaultProblems } = openVault(read, options);
+  const before = [...vaultProblems, ...run.problems];
+  const lookup = lookUpPolicy(read, options.commandLine, vault);
 
-  const raw: RawSettings = {};
-  const origins = {} as Record<SettingField, SettingOrigin>;
-  const missing: Partial<Record<SettingField, string | null>> = {};
-  for (const [field, secret] of Object.entries(secrets) as Array<[SettingField, ResolvedSecret]>) {
-    raw[field] = secret.value;
-    origins[field] = secret.origin;
-    missing[field] = secret.missing;
-  }
-  for (const [field, setting] of Object.entries(PLAIN_SETTINGS) as Array<[SettingField, string]>) {
-    const found = read(setting);
-    raw[field] = found?.value.trim() || undefined;
-    origins[field] = found?.origin ?? { name: setting, source: 'environment' };
+  let policy: PolicyText | undefined;
+  let result: Appliances;
+  if ('given' in lookup) {
+    policy = lookup.given;
+    result = await fromPolicy(policy, read, options, vault, before);
+  } else {
+    // With a vault, the policy secret is read alongside the single-appliance secrets: one round trip either way.
+    const [stored, secrets] = await Promise.all([lookup.stored, resolveSecrets(read, options, vault)]);
+    policy = stored.policy;
+    if (policy) result = await fromPolicy(policy, read, options, vault, before);
+    else {
+      const { appliance, problems } = singleAppliance(read, secrets.secrets);
+      result = {
+        ...(appliance ? { appliances: [appliance] } : {}),
+        problems: [...stored.problems, ...secrets.problems, ...problems],
+      };
+    }
   }
 
-  const checked = checkSettings(raw, origins, missing);
-  const all = [...problems, ...checked.problems];
-  if (all.length > 0 || !checked.config) throw toConfigError(all);
+  const problems = [...vaultProblems, ...result.problems, ...run.problems];
+  if (problems.length > 0 || !result.appliances || !run.settings) throw toConfigError(problems);
   return {
-    ...checked.config,
-    source,
-    provenance: {
-      applianceUrl: origins.applianceUrl,
-      username: origins.username,
-      password: origins.password,
-      targets: origins.vmIds,
-      ...(checked.config.caCert === undefined ? {} : { caCert: origins.caCert }),
-    },
+    appliances: result.appliances,
+    ...run.settings,
+    source: vault ? 'keyVault' : 'environment',
+    ...(policy ? { policy: policy.origin } : {}),
   };
+}
+
+/**
+ * The appliances of a policy. Its secret references are resolved only when the document and everything read
+ * before it (`before`) are valid, so a half-valid configuration reads no secret.
+ */
+async function fromPolicy(
+  policy: PolicyText,
+  read: SettingReader,
+  options: LoadConfigOptions,
+  vault: Vault | undefined,
+  before: readonly Problem[],
+): Promise<Appliances> {
+  const source = describeOrigin(policy.origin);
+  const parsed = parsePolicy(policy.text);
+  const planned = parsed.policy && planAppliances(parsed.policy);
+  const problems: Problem[] = [
+    ...(parsed.unreadable
+      ? [{ setting: policy.origin.name, problem: parsed.unreadable, source: policy.origin.source }]
+      : []),
+    ...[...parsed.issues, ...(planned?.issues ?? [])].map((issue) => ({
+      setting: issue.path,
+      problem: issue.problem,
+      source,
+    })),
+    ...settingsBesidePolicy(read, options.commandLine, policy.origin),
+  ];
+  if (problems.length > 0 || before.length > 0 || !planned) return { problems };
+
+  const names = planned.appliances.flatMap((appliance) => Object.values(appliance.secrets));
+  const references = await resolveReferences(names, read, vault);
+  const built = withSecrets(planned.appliances, references.byName, source);
+  const all = [...references.problems, ...built.problems];
+  return all.length > 0 ? { problems: all } : { appliances: built.appliances, problems: [] };
 }

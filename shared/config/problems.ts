@@ -1,7 +1,15 @@
 import { ConfigError } from '../errors';
-import type { Problem } from './types';
+import type { Problem, SettingOrigin } from './types';
 
 const named = (p: Problem): string => (p.source ? `${p.setting} (${p.source})` : p.setting);
+
+/** An origin as errors and the provenance line print it: "<name> (<source>)". */
+export const describeOrigin = (origin: SettingOrigin): string => `${origin.name} (${origin.source})`;
+
+/** A problem about the value from `origin`. */
+export function problemAt(origin: SettingOrigin, problem: string): Problem {
+  return { setting: origin.name, problem, source: origin.source };
+}
 
 /**
  * One ConfigError for every problem of a load, so an admin fixes them all in one go: `setting` and `source`

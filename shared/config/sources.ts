@@ -1,8 +1,6 @@
-import { ConfigError } from '../errors';
-import { parseApplianceUrl } from '../veeam/url';
-import { secretCache } from './cache';
-import { createDefaultCredential, createSecretReader, VAULT_SETTING, type SecretReader } from './keyVault';
+import { problemAt } from './problems';
 import type { CommandLineSettings, LoadConfigOptions, Problem, SettingOrigin } from './types';
+import { INVALID_SECRET_NAME, SECRET_NAME, type Vault } from './vault';
 
 export type SecretField = 'applianceUrl' | 'username' | 'password' | 'vmIds' | 'caCert';
 
@@ -55,8 +53,6 @@ const SECRET_SPECS: readonly SecretSpec[] = [
   },
 ];
 
-// Key Vault's own rule for secret names.
-const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 const ENVIRONMENT = 'environment';
 const COMMAND_LINE = 'command line';
 
@@ -72,7 +68,6 @@ export interface ResolvedSecret {
 export interface ResolvedSecrets {
   secrets: Record<SecretField, ResolvedSecret>;
   problems: Problem[];
-  source: 'keyVault' | 'environment';
 }
 
 /** One setting's value and where it came from; undefined when it is not set. */
@@ -95,11 +90,6 @@ export function createSettingReader(
     const value = readSetting(env, name);
     return value === undefined ? undefined : { value, origin: { name, source: ENVIRONMENT } };
   };
-}
-
-/** A problem about the value from `origin`. */
-export function problemAt(origin: SettingOrigin, problem: string): Problem {
-  return { setting: origin.name, problem, source: origin.source };
 }
 
 /** The explicit targets of a CLI run, which replace VEEAM_VM_IDS and the veeam-vm-ids secret. */
@@ -127,39 +117,23 @@ function fromEnvironment(read: SettingReader, options: LoadConfigOptions): Resol
   return {
     secrets: Object.fromEntries(entries) as ResolvedSecrets['secrets'],
     problems: [],
-    source: 'environment',
   };
 }
 
 /**
- * The five secret values of a run. With KEY_VAULT_URL set they come from Key Vault (names overridable by the
- * *_SECRET settings), read in parallel through the per-process cache; but an environment twin (or its flag)
- * that is set explicitly wins over its secret and that secret is not read, so an admin can override one value
- * for a manual run without touching the vault. Explicit CLI targets replace the targets secret the same way.
- * Without KEY_VAULT_URL every value comes from its environment twin. Vault failures are returned as problems
+ * The five single-appliance secret values of a run. With a vault they come from Key Vault (names overridable
+ * by the *_SECRET settings), read in parallel through the per-process cache; but an environment twin (or its
+ * flag) that is set explicitly wins over its secret and that secret is not read, so an admin can override one
+ * value for a manual run without touching the vault. Explicit CLI targets replace the targets secret the same
+ * way. Without a vault every value comes from its environment twin. Vault failures are returned as problems
  * (with the others of the load), never thrown.
  */
 export async function resolveSecrets(
   read: SettingReader,
   options: LoadConfigOptions,
+  vault: Vault | undefined,
 ): Promise<ResolvedSecrets> {
-  const vaultSetting = read(VAULT_SETTING);
-  if (vaultSetting === undefined) return fromEnvironment(read, options);
-
-  const problems: Problem[] = [];
-  let vaultUrl: URL | undefined;
-  try {
-    vaultUrl = parseApplianceUrl(vaultSetting.value, VAULT_SETTING);
-  } catch (error) {
-    problems.push(asProblem(error, vaultSetting.origin));
-  }
-  const vaultName = vaultUrl ? `Key Vault ${vaultUrl.origin}` : 'Key Vault';
-  const clientId = read('AZURE_CLIENT_ID')?.value;
-  let reader: SecretReader | undefined;
-  const readerFor = (url: URL): SecretReader => {
-    reader ??= createSecretReader(url, options.credential ?? createDefaultCredential(clientId), clientId);
-    return reader;
-  };
+  if (vault === undefined) return fromEnvironment(read, options);
 
   type Outcome = [SecretField, ResolvedSecret, Problem?];
   const outcomes = await Promise.all(
@@ -170,35 +144,30 @@ export async function resolveSecrets(
       if (twin !== undefined) return [spec.field, { ...twin, missing: null }];
       const override = read(spec.override);
       const name = override?.value.trim() ?? spec.secret;
-      const origin = { name: `secret ${name}`, source: vaultName };
+      const origin = vault.origin(name);
       if (!SECRET_NAME.test(name)) {
-        const problem = 'is not a valid Key Vault secret name (1-127 letters, digits and hyphens)';
-        return [spec.field, { origin, missing: null }, problemAt(override?.origin ?? origin, problem)];
+        return [
+          spec.field,
+          { origin, missing: null },
+          problemAt(override?.origin ?? origin, INVALID_SECRET_NAME),
+        ];
       }
-      if (!vaultUrl) return [spec.field, { origin, missing: null }];
-      const url = vaultUrl;
-      try {
-        const value = await secretCache.get(url.href, name, () => readerFor(url)(name), options.cacheTtlMs);
-        return [spec.field, { value, origin, missing: spec.required ? 'was not found in the vault' : null }];
-      } catch (error) {
-        return [spec.field, { origin, missing: null }, asProblem(error, vaultSetting.origin)];
-      }
+      const found = await vault.read(name);
+      if ('problem' in found) return [spec.field, { origin, missing: null }, found.problem ?? undefined];
+      return [
+        spec.field,
+        { value: found.value, origin, missing: spec.required ? 'was not found in the vault' : null },
+      ];
     }),
   );
   // Problems in table order, so the error's first setting does not depend on which response came first.
-  for (const [, , problem] of outcomes) if (problem) problems.push(problem);
+  const problems = outcomes.flatMap(([, , problem]) => (problem ? [problem] : []));
   const resolved = outcomes.map(([field, secret]): [SecretField, ResolvedSecret] => [field, secret]);
   return {
     secrets: Object.fromEntries(resolved) as ResolvedSecrets['secrets'],
     problems,
-    source: 'keyVault',
   };
 }
 
-/** Vault failures name KEY_VAULT_URL (or the flag that gave it) and where it came from. */
-function asProblem(error: unknown, vaultOrigin: SettingOrigin): Problem {
-  if (!(error instanceof ConfigError)) throw error;
-  return error.setting === VAULT_SETTING
-    ? problemAt(vaultOrigin, error.problem)
-    : { setting: error.setting, problem: error.problem };
-}
+/** Every setting that names or holds a single-appliance secret (twins and *_SECRET renames). */
+export const SECRET_SETTINGS: readonly string[] = SECRET_SPECS.flatMap((spec) => [spec.env, spec.override]);

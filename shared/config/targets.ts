@@ -20,7 +20,8 @@ const ID_ALPHABET = /^[A-Za-z0-9-]+$/;
 const SEPARATORS = /[\s,]+/;
 const TARGETS_SETTING = 'VEEAM_VM_IDS';
 
-function invalidReason(id: string): string | undefined {
+/** Why `id` (trimmed) cannot be a VM id, naming the rule it breaks; undefined when it can. Never quotes it. */
+export function invalidIdReason(id: string): string | undefined {
   if (id === '') return 'is empty';
   if (id.length > MAX_ID_LENGTH) return `is longer than ${MAX_ID_LENGTH} characters`;
   if (!ID_ALPHABET.test(id)) return 'contains characters outside [A-Za-z0-9-]';
@@ -61,7 +62,7 @@ export function collectTargets(entries: Iterable<string>): Targets {
   const targets: Targets = { ids: [], invalid: [], duplicatesRemoved: 0 };
   for (const entry of entries) {
     const id = entry.trim();
-    const reason = invalidReason(id);
+    const reason = invalidIdReason(id);
     const shown = reason ? displayId(id) : id;
     const key = shown.toLowerCase();
     if (seen.has(key)) {

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../shared/config';
-import { configErrorOf, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
+import { configErrorOf, onlyAppliance, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
 
 const CANARY = 'canary-3b9f0d';
 
@@ -22,26 +22,29 @@ describe('loadConfig from environment variables', () => {
   it('reads a minimal configuration and applies the defaults', async () => {
     const config = await loadConfig({ env: baseEnv() });
     expect(config).toEqual({
-      applianceUrl: 'https://veeam.contoso.example:11005',
-      username: 'svc-cleanup',
-      password: `pw-${CANARY}`,
-      apiVersion: 'auto',
-      concurrency: 16,
+      appliances: [
+        {
+          name: 'default',
+          applianceUrl: 'https://veeam.contoso.example:11005',
+          username: 'svc-cleanup',
+          password: `pw-${CANARY}`,
+          apiVersion: 'auto',
+          concurrency: 16,
+          batch: false,
+          targets: { kind: 'ids', targets: { ids: [VM_A, VM_B], invalid: [], duplicatesRemoved: 0 } },
+          provenance: {
+            applianceUrl: { name: 'VEEAM_URL', source: 'environment' },
+            username: { name: 'VEEAM_USERNAME', source: 'environment' },
+            password: { name: 'VEEAM_PASSWORD', source: 'environment' },
+            targets: { name: 'VEEAM_VM_IDS', source: 'environment' },
+          },
+        },
+      ],
       maxSessionWaitMs: 30 * 60_000,
       dryRun: false,
-      batch: false,
-      targets: { ids: [VM_A, VM_B], invalid: [], duplicatesRemoved: 0 },
       source: 'environment',
-      provenance: {
-        applianceUrl: { name: 'VEEAM_URL', source: 'environment' },
-        username: { name: 'VEEAM_USERNAME', source: 'environment' },
-        password: { name: 'VEEAM_PASSWORD', source: 'environment' },
-        targets: { name: 'VEEAM_VM_IDS', source: 'environment' },
-      },
     });
-    expect(config).not.toHaveProperty('caCert');
-    expect(config).not.toHaveProperty('timeBudgetMs');
-    expect(config).not.toHaveProperty('maxRunningSessions');
+    expect(config).not.toHaveProperty('policy');
   });
 
   it('reads every optional setting', async () => {
@@ -61,20 +64,21 @@ describe('loadConfig from environment variables', () => {
         VEEAM_VM_IDS: JSON.stringify([VM_A, VM_B, VM_A, 'bad id']),
       },
     });
-    expect(config).toMatchObject({
+    expect(config).toMatchObject({ maxSessionWaitMs: 45 * 60_000, timeBudgetMs: 540_000, dryRun: true });
+    expect(onlyAppliance(config)).toMatchObject({
       applianceUrl: 'http://127.0.0.1:8443',
       caCert: pem,
       apiVersion: 'v8.1',
       concurrency: 64,
       maxRunningSessions: 10_000,
-      maxSessionWaitMs: 45 * 60_000,
-      timeBudgetMs: 540_000,
-      dryRun: true,
       batch: true,
       targets: {
-        ids: [VM_A, VM_B],
-        invalid: [{ id: 'bad id', reason: 'contains characters outside [A-Za-z0-9-]' }],
-        duplicatesRemoved: 1,
+        kind: 'ids',
+        targets: {
+          ids: [VM_A, VM_B],
+          invalid: [{ id: 'bad id', reason: 'contains characters outside [A-Za-z0-9-]' }],
+          duplicatesRemoved: 1,
+        },
       },
     });
   });
@@ -92,8 +96,8 @@ describe('loadConfig from environment variables', () => {
     const config = await loadConfig({
       env: { ...baseEnv(), VEEAM_CA_CERT: '', CLEANUP_CONCURRENCY: '', VEEAM_API_VERSION: '  ' },
     });
-    expect(config).toMatchObject({ concurrency: 16, apiVersion: 'auto' });
-    expect(config).not.toHaveProperty('caCert');
+    expect(onlyAppliance(config)).toMatchObject({ concurrency: 16, apiVersion: 'auto' });
+    expect(onlyAppliance(config)).not.toHaveProperty('caCert');
   });
 
   it.each([
@@ -150,7 +154,9 @@ describe('loadConfig from environment variables', () => {
   it('accepts a PEM bundle and rejects it when any certificate in it is broken', async () => {
     const pem = await selfSignedPem();
     const bundle = `${pem}\n${pem}`;
-    expect((await loadConfig({ env: { ...baseEnv(), VEEAM_CA_CERT: bundle } })).caCert).toBe(bundle);
+    expect(onlyAppliance(await loadConfig({ env: { ...baseEnv(), VEEAM_CA_CERT: bundle } })).caCert).toBe(
+      bundle,
+    );
     const broken = `${pem}\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`;
     const error = await problemOf({ VEEAM_CA_CERT: broken });
     expect(error.problem).toContain('certificate 2 of the PEM could not be parsed');
@@ -174,7 +180,10 @@ describe('loadConfig from environment variables', () => {
     const saved = { ...process.env };
     Object.assign(process.env, baseEnv(), { KEY_VAULT_URL: '', CLEANUP_CONCURRENCY: '3' });
     try {
-      await expect(loadConfig()).resolves.toMatchObject({ concurrency: 3, source: 'environment' });
+      await expect(loadConfig()).resolves.toMatchObject({
+        appliances: [{ concurrency: 3 }],
+        source: 'environment',
+      });
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);

@@ -1,5 +1,5 @@
 import { generate } from 'selfsigned';
-import { ConfigError } from '../../shared/config';
+import { ConfigError, type ApplianceConfig, type CleanupConfig, type Targets } from '../../shared/config';
 
 /**
  * Awaits `attempt` and returns the ConfigError it must reject with. Pass `errorClass` when the code under test
@@ -29,3 +29,15 @@ export async function selfSignedPem(): Promise<string> {
 
 export const VM_A = 'ybndrfg8ejkmcpqxot1uwisza345h769ybndrfg8ejkmcpqxot1u';
 export const VM_B = '3f2b8c1e-9d4a-4e7b-8c21-5a6f0e9d1b2c';
+
+/** The one appliance of a configuration read without a policy. */
+export function onlyAppliance(config: CleanupConfig): ApplianceConfig {
+  expect(config.appliances).toHaveLength(1);
+  return config.appliances[0];
+}
+
+/** The ids of an appliance that has a list of targets (not discovery). */
+export function idsOf(appliance: ApplianceConfig): Targets {
+  if (appliance.targets.kind !== 'ids') throw new Error(`appliance ${appliance.name} discovers its targets`);
+  return appliance.targets.targets;
+}

@@ -3,7 +3,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { CredentialUnavailableError } from '@azure/identity';
 import { invalidateSecretCache, loadConfig } from '../../shared/config';
 import { startFakeKeyVault, type FakeKeyVault } from '../support/fake-key-vault';
-import { configErrorOf, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
+import { configErrorOf, idsOf, onlyAppliance, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
 
 const CANARY = 'kv-canary-51c7e2';
 const TOKEN = `token-${CANARY}`;
@@ -58,19 +58,28 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       env: { KEY_VAULT_URL: vault.url, CLEANUP_DRY_RUN: 'true' },
       credential,
     });
-    expect(config).toMatchObject({
+    expect(config).toMatchObject({ dryRun: true, source: 'keyVault' });
+    expect(config).not.toHaveProperty('policy');
+    expect(onlyAppliance(config)).toMatchObject({
+      name: 'default',
       applianceUrl: 'https://veeam.contoso.example',
       username: 'svc-cleanup',
       password: `pw-${CANARY}`,
-      targets: { ids: [VM_A, VM_B], invalid: [], duplicatesRemoved: 0 },
-      dryRun: true,
-      source: 'keyVault',
+      targets: { kind: 'ids', targets: { ids: [VM_A, VM_B], invalid: [], duplicatesRemoved: 0 } },
     });
-    expect(config).not.toHaveProperty('caCert');
+    expect(onlyAppliance(config)).not.toHaveProperty('caCert');
     expect(credential.scopes[0]).toEqual(['https://vault.azure.net/.default']);
     expect(vault.requests.some((r) => !r.authorized)).toBe(true); // the challenge
+    // The policy secret is looked for alongside: absent, so this is single-appliance mode.
     expect(secretsRead(vault).sort()).toEqual(
-      ['veeam-ca-cert', 'veeam-password', 'veeam-url', 'veeam-username', 'veeam-vm-ids'].sort(),
+      [
+        'cleanup-policy',
+        'veeam-ca-cert',
+        'veeam-password',
+        'veeam-url',
+        'veeam-username',
+        'veeam-vm-ids',
+      ].sort(),
     );
   });
 
@@ -78,7 +87,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
     const pem = await selfSignedPem();
     vault = await startFakeKeyVault({ secrets: { ...vaultSecrets(), 'veeam-ca-cert': pem } });
     const config = await loadConfig({ env: { KEY_VAULT_URL: vault.url }, credential: stubCredential() });
-    expect(config.caCert).toBe(pem);
+    expect(onlyAppliance(config).caCert).toBe(pem);
   });
 
   it('reads renamed secrets when the *_SECRET settings are set', async () => {
@@ -103,8 +112,16 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       },
       credential: stubCredential(),
     });
-    expect(config).toMatchObject({ username: 'svc-prod', caCert: pem, targets: { ids: [VM_B] } });
-    expect(secretsRead(vault).sort()).toEqual(['prod-ca', 'prod-pass', 'prod-url', 'prod-user', 'prod-vms']);
+    expect(onlyAppliance(config)).toMatchObject({ username: 'svc-prod', caCert: pem });
+    expect(idsOf(onlyAppliance(config)).ids).toEqual([VM_B]);
+    expect(secretsRead(vault).sort()).toEqual([
+      'cleanup-policy',
+      'prod-ca',
+      'prod-pass',
+      'prod-url',
+      'prod-user',
+      'prod-vms',
+    ]);
   });
 
   it('lets an explicitly set environment twin win over its secret, which is then not read', async () => {
@@ -113,8 +130,8 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       env: { KEY_VAULT_URL: vault.url, VEEAM_VM_IDS: 'vm-manual', VEEAM_PASSWORD: '' },
       credential: stubCredential(),
     });
-    expect(config.targets.ids).toEqual(['vm-manual']);
-    expect(config.password).toBe(`pw-${CANARY}`); // an empty twin counts as not set
+    expect(idsOf(onlyAppliance(config)).ids).toEqual(['vm-manual']);
+    expect(onlyAppliance(config).password).toBe(`pw-${CANARY}`); // an empty twin counts as not set
     expect(config.source).toBe('keyVault');
     expect(secretsRead(vault)).not.toContain('veeam-vm-ids');
     expect(secretsRead(vault)).toContain('veeam-password');
@@ -238,16 +255,20 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
         credential: stubCredential(),
         cacheTtlMs: 3_600_000,
       };
-      expect((await loadConfig(options)).password).toBe(`pw-${CANARY}`);
+      const password = async () => onlyAppliance(await loadConfig(options)).password;
+      expect(await password()).toBe(`pw-${CANARY}`);
       const readsAfterFirstLoad = vault.requests.length;
 
       vault.setSecret('veeam-password', 'rotated-password');
-      expect((await loadConfig(options)).password).toBe(`pw-${CANARY}`);
-      // Only the optional, absent CA secret is asked for again: absence is not cached.
-      expect(secretsRead(vault).slice(readsAfterFirstLoad)).toEqual(['veeam-ca-cert']);
+      expect(await password()).toBe(`pw-${CANARY}`);
+      // Only the absent secrets (policy, optional CA) are asked for again: absence is not cached.
+      expect(secretsRead(vault).slice(readsAfterFirstLoad).sort()).toEqual([
+        'cleanup-policy',
+        'veeam-ca-cert',
+      ]);
 
       invalidateSecretCache();
-      expect((await loadConfig(options)).password).toBe('rotated-password');
+      expect(await password()).toBe('rotated-password');
     });
 
     it('reads again once the TTL has passed', async () => {
@@ -256,7 +277,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       await loadConfig(options);
       vault.setSecret('veeam-password', 'rotated-password');
       await new Promise((resolve) => setTimeout(resolve, 60));
-      expect((await loadConfig(options)).password).toBe('rotated-password');
+      expect(onlyAppliance(await loadConfig(options)).password).toBe('rotated-password');
     });
 
     it('shares one read between parallel loads', async () => {
@@ -273,7 +294,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       const options = { env: { KEY_VAULT_URL: vault.url }, credential: stubCredential() };
       await configErrorOf(loadConfig(options));
       vault.setSecret('veeam-username', 'svc-added');
-      expect((await loadConfig(options)).username).toBe('svc-added');
+      expect(onlyAppliance(await loadConfig(options)).username).toBe('svc-added');
     });
 
     it('is keyed by vault, so another vault with the same secret names is read separately', async () => {
@@ -284,7 +305,7 @@ describe('loadConfig from Key Vault (real SecretClient against a local fake)', (
       try {
         await loadConfig({ env: { KEY_VAULT_URL: vault.url }, credential: stubCredential() });
         const config = await loadConfig({ env: { KEY_VAULT_URL: other.url }, credential: stubCredential() });
-        expect(config.username).toBe('svc-other');
+        expect(onlyAppliance(config).username).toBe('svc-other');
       } finally {
         await other.close();
       }

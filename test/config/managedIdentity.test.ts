@@ -62,7 +62,7 @@ describe('loadConfig from Key Vault with DefaultAzureCredential and the App Serv
 
   it('gets the vault token from the system-assigned identity', async () => {
     const loaded = await config.loadConfig({ env: { KEY_VAULT_URL: vault.url } });
-    expect(loaded).toMatchObject({ password: `pw-${CANARY}`, source: 'keyVault' });
+    expect(loaded).toMatchObject({ appliances: [{ password: `pw-${CANARY}` }], source: 'keyVault' });
     expect(msi.requests.length).toBeGreaterThan(0);
     expect(msi.requests[0]).toEqual({
       method: 'GET',
@@ -71,14 +71,15 @@ describe('loadConfig from Key Vault with DefaultAzureCredential and the App Serv
       clientId: null,
       headerOk: true,
     });
-    expect(vault.requests.filter((r) => r.authorized).length).toBe(5);
+    // The five single-appliance secrets and the (absent) cleanup-policy secret.
+    expect(vault.requests.filter((r) => r.authorized).length).toBe(6);
   });
 
   it('asks for the user-assigned identity that AZURE_CLIENT_ID names', async () => {
     const loaded = await config.loadConfig({
       env: { KEY_VAULT_URL: vault.url, AZURE_CLIENT_ID: USER_ASSIGNED_CLIENT_ID },
     });
-    expect(loaded.username).toBe('svc-cleanup');
+    expect(loaded.appliances[0].username).toBe('svc-cleanup');
     expect(msi.requests.map((r) => r.clientId)).toContain(USER_ASSIGNED_CLIENT_ID);
     expect(msi.requests.every((r) => r.clientId === USER_ASSIGNED_CLIENT_ID)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { describeProvenance, invalidateSecretCache, loadConfig } from '../../shared/config';
 import { startFakeKeyVault, type FakeKeyVault } from '../support/fake-key-vault';
-import { configErrorOf, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
+import { configErrorOf, idsOf, onlyAppliance, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
 
 const CANARY = 'prov-canary-0e41';
 const credential = {
@@ -50,7 +50,7 @@ describe('configuration provenance', () => {
       credential,
     });
     const kv = `Key Vault ${vault.url}`;
-    expect(config.provenance).toEqual({
+    expect(onlyAppliance(config).provenance).toEqual({
       applianceUrl: { name: 'secret veeam-url', source: kv },
       username: { name: 'VEEAM_USERNAME', source: 'environment' },
       password: { name: 'secret veeam-password', source: kv },
@@ -81,8 +81,8 @@ describe('configuration provenance', () => {
         targets: { entries: ['vm-x'], origin: { name: '--vm', source: 'command line' } },
       },
     });
-    expect(config.applianceUrl).toBe('https://flag.example');
-    expect(config.targets.ids).toEqual(['vm-x']);
+    expect(onlyAppliance(config).applianceUrl).toBe('https://flag.example');
+    expect(idsOf(onlyAppliance(config)).ids).toEqual(['vm-x']);
     expect(describeProvenance(config)).toContain(
       'appliance URL from --appliance-url (command line), username from secret veeam-username',
     );

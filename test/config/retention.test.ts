@@ -1,5 +1,5 @@
 import { loadConfig } from '../../shared/config';
-import { configErrorOf, visibleText, VM_A } from './helpers';
+import { configErrorOf, onlyAppliance, visibleText, VM_A } from './helpers';
 
 const env = (extra: Record<string, string>) => ({
   VEEAM_URL: 'https://veeam.contoso.example/',
@@ -11,17 +11,15 @@ const env = (extra: Record<string, string>) => ({
 
 describe('retention settings', () => {
   it('reads CLEANUP_MIN_AGE (ISO-8601 or seconds) and CLEANUP_KEEP_LATEST', async () => {
-    expect(
-      await loadConfig({ env: env({ CLEANUP_MIN_AGE: 'P7D', CLEANUP_KEEP_LATEST: '2' }) }),
-    ).toMatchObject({
+    const load = async (extra: Record<string, string>) =>
+      onlyAppliance(await loadConfig({ env: env(extra) }));
+    expect(await load({ CLEANUP_MIN_AGE: 'P7D', CLEANUP_KEEP_LATEST: '2' })).toMatchObject({
       minAgeMs: 7 * 86_400_000,
       keepLatest: 2,
     });
-    expect(await loadConfig({ env: env({ CLEANUP_MIN_AGE: '129600' }) })).toMatchObject({
-      minAgeMs: 129_600_000,
-    });
-    expect(await loadConfig({ env: env({ CLEANUP_KEEP_LATEST: '0' }) })).toMatchObject({ keepLatest: 0 });
-    const plain = await loadConfig({ env: env({}) });
+    expect(await load({ CLEANUP_MIN_AGE: '129600' })).toMatchObject({ minAgeMs: 129_600_000 });
+    expect(await load({ CLEANUP_KEEP_LATEST: '0' })).toMatchObject({ keepLatest: 0 });
+    const plain = await load({});
     expect(plain.minAgeMs).toBeUndefined();
     expect(plain.keepLatest).toBeUndefined();
   });
