@@ -50,9 +50,6 @@ export { POLICY_SECRET_SETTING, POLICY_SETTING } from './policySource';
 export type {
   ApiVersionSetting,
   ApplianceConfig,
-  DiscoveryFilter,
-  Exclusions,
-  TargetSource,
   CleanupConfig,
   CommandLineSettings,
   ConfigProvenance,

@@ -173,7 +173,7 @@ describe('runCleanup', () => {
     appliance = await startAppliance({ vms: vms(3) });
     const config = await configFor(appliance, ['vm-001', 'vm-002']);
     const report = await runCleanup({
-      config: { ...config, password: 'CANARY-WRONG-PASSWORD' },
+      config: { ...config, appliances: [{ ...config.appliances[0], password: 'CANARY-WRONG-PASSWORD' }] },
       trigger: 'cli',
       client: FAST_CLIENT,
     });

@@ -165,10 +165,10 @@ describe('runCleanup across runs and at the edges', () => {
     let inFlight = 0;
     let peak = 0;
     const report = await runCleanup({
-      config: {
-        ...(await configFor(appliance, ids, { CLEANUP_CONCURRENCY: '8' })),
-        maxRunningSessions: 2,
-      },
+      config: await configFor(appliance, ids, {
+        CLEANUP_CONCURRENCY: '8',
+        CLEANUP_MAX_RUNNING_SESSIONS: '2',
+      }),
       trigger: 'cli',
       client: FAST_CLIENT,
       onProgress: (p) => {

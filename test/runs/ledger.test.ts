@@ -35,6 +35,7 @@ const storageFor = (connectionString: string) =>
 
 const result = (vmId: string, extra: Partial<VmResult> = {}): VmResult => ({
   vmId,
+  appliance: 'default',
   outcome: 'Succeeded',
   sessionId: `s-${vmId}`,
   sessionStatus: 'Success',
@@ -55,6 +56,14 @@ function report(runId: string, results: VmResult[]): Report {
     duplicatesRemoved: 0,
     totals: computeTotals(results),
     results,
+    appliances: [
+      {
+        name: 'default',
+        origin: 'https://veeam.example.com',
+        apiVersion: 'v8.1',
+        totals: computeTotals(results),
+      },
+    ],
   };
 }
 

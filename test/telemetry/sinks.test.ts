@@ -16,7 +16,10 @@ import { ConfigError } from '../../shared/errors';
 
 const CANARY = 'canary-7c2b9e';
 
-function report(results: VmResult[], extra: Partial<Report> = {}): Report {
+type Result = Omit<VmResult, 'appliance'> & { appliance?: string };
+
+function report(given: Result[], extra: Partial<Report> = {}): Report {
+  const results: VmResult[] = given.map((r) => ({ appliance: 'default', ...r }));
   return {
     runId: 'run-1',
     trigger: 'http',
@@ -28,6 +31,14 @@ function report(results: VmResult[], extra: Partial<Report> = {}): Report {
     duplicatesRemoved: 0,
     totals: computeTotals(results),
     results,
+    appliances: [
+      {
+        name: 'default',
+        origin: 'https://veeam.example.com',
+        apiVersion: 'v1',
+        totals: computeTotals(results),
+      },
+    ],
     ...extra,
   };
 }
