@@ -35,11 +35,19 @@ function cbFleet(): SimVmSpec[] {
   return ['cb-1', 'cb-2', 'shared-vm'].map((id) => ({ id, name: id, sessionDurationMs: 30 }));
 }
 
+// The appliance's own VM, with manual snapshots and matching the filter: discovery lists it, and it is excluded.
+const CONTROLLER = {
+  subscriptionId: SUB_A,
+  regionName: 'westeurope',
+  name: 'app-veeam-controller',
+  manualSnapshots: 2,
+};
+
 let weu: SimulatorHandle;
 let cb: SimulatorHandle;
 
 beforeEach(async () => {
-  weu = await startSimulator({ users: [WEU_USER], vms: weuFleet(), controller: { subscriptionId: SUB_A } });
+  weu = await startSimulator({ users: [WEU_USER], vms: weuFleet(), controller: CONTROLLER });
   cb = await startSimulator({ users: [CB_USER], vms: cbFleet(), seed: 7 });
 });
 afterEach(async () => {

@@ -34,7 +34,7 @@ describe('POST /api/cleanup over several appliances', () => {
       vms: ['b-1', 'both'].map((id) => ({ id, sessionDurationMs: 20 })),
     });
     const policy = {
-      defaults: { minAge: 'PT0S' },
+      defaults: { minAge: 'PT1H' },
       appliances: [
         {
           name: 'alpha',
@@ -106,6 +106,8 @@ describe('POST /api/cleanup over several appliances', () => {
     const listed = await call({ vmIds: ['both'] });
     expect((listed.jsonBody as unknown as Report).results.map((r) => r.appliance)).toEqual(['beta']);
 
+    a.resetCounters();
+    b.resetCounters();
     const unknown = await call({ vmIds: ['nobody/a-1', 'beta/a-1'] });
     expect(unknown.status).toBe(400);
     expect(detail(unknown)).toMatch(/appliances that are not configured: "nobody\/a-1"/);
