@@ -120,7 +120,7 @@ describe('snapshot-cleanup CLI', () => {
   it('on SIGINT stops and still prints the report, with the running session TimedOut', async () => {
     const run = await runCli(['run', '--appliance-url', appliance.url, '--vm', 'vm-slow', '--json'], base(), {
       onStderr: (stderr, child) => {
-        if (stderr.includes('Connected to the appliance')) setTimeout(() => child.kill('SIGINT'), 1500);
+        if (stderr.includes('Connected to appliance')) setTimeout(() => child.kill('SIGINT'), 1500);
       },
     });
     expect(run.code).toBe(1);
@@ -151,6 +151,8 @@ describe('snapshot-cleanup CLI', () => {
       '--min-age',
       '--keep-latest',
       '--storage',
+      '--policy <file>',
+      '--appliance <name>',
     ]) {
       expect(run.stdout).toContain(flag);
     }

@@ -50,9 +50,11 @@ describe('runSnapshotCleanup (POST /api/cleanup)', () => {
     const report = response.jsonBody as unknown as Report;
     const slow = report.results.find((r) => r.vmId === 'vm-slow');
     expect(slow?.outcome).toBe('TimedOut');
-    expect(slow?.statusUrl).toBe(`/api/cleanup/sessions/${slow?.sessionId}`);
+    expect(slow?.statusUrl).toBe(`/api/cleanup/sessions/${slow?.sessionId}?appliance=default`);
     const headers = response.headers as Record<string, string>;
-    expect(headers.location).toBe(`http://localhost:7071/api/cleanup/sessions/${slow?.sessionId}`);
+    expect(headers.location).toBe(
+      `http://localhost:7071/api/cleanup/sessions/${slow?.sessionId}?appliance=default`,
+    );
     expect(report.results.find((r) => r.vmId === 'vm-003')?.outcome).toBe('Succeeded');
 
     const { context } = invocation('getSnapshotCleanupSession');
