@@ -1,9 +1,9 @@
-import { planAppliances, withSecrets } from './fromPolicy';
+import { planAppliances, withSecrets, type PlannedAppliance } from './fromPolicy';
 import { parsePolicy } from './policy';
 import { lookUpPolicy, type PolicyText } from './policySource';
 import { describeOrigin, toConfigError } from './problems';
 import { checkRunSettings } from './schema';
-import { resolveReferences } from './secretRefs';
+import { environmentName, resolveReferences } from './secretRefs';
 import { readPlainSettings, settingsBesidePolicy, singleAppliance } from './singleAppliance';
 import { createSettingReader, resolveSecrets, type SettingReader } from './sources';
 import type { ApplianceConfig, CleanupConfig, LoadConfigOptions, Problem } from './types';
@@ -42,9 +42,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Clean
     result = await fromPolicy(policy, read, options, vault, before);
   } else {
     // With a vault, the policy secret is read alongside the single-appliance secrets: one round trip either way.
-    const [stored, secrets] = await Promise.all([lookup.stored, resolveSecrets(read, options, vault)]);
+    const [stored, secrets] = await Promise.all([
+      lookup.stored,
+      lookup.required ? undefined : resolveSecrets(read, options, vault),
+    ]);
     policy = stored.policy;
     if (policy) result = await fromPolicy(policy, read, options, vault, before);
+    else if (!secrets) result = { problems: stored.problems };
     else {
       const { appliance, problems } = singleAppliance(read, secrets.secrets);
       result = {
@@ -87,13 +91,23 @@ async function fromPolicy(
       problem: issue.problem,
       source,
     })),
-    ...settingsBesidePolicy(read, options.commandLine, policy.origin),
+    ...settingsBesidePolicy(read, options.commandLine, policy.origin, referencedVariables(planned, vault)),
   ];
   if (problems.length > 0 || before.length > 0 || !planned) return { problems };
 
-  const names = planned.appliances.flatMap((appliance) => Object.values(appliance.secrets));
-  const references = await resolveReferences(names, read, vault);
+  const references = await resolveReferences(secretNames(planned.appliances), read, vault);
   const built = withSecrets(planned.appliances, references.byName, source);
   const all = [...references.problems, ...built.problems];
   return all.length > 0 ? { problems: all } : { appliances: built.appliances, problems: [] };
+}
+
+const secretNames = (appliances: readonly PlannedAppliance[]): string[] =>
+  appliances.flatMap((appliance) => Object.values(appliance.secrets));
+
+/** The environment variables the policy's references name (none with a vault: they name secrets there). */
+function referencedVariables(
+  planned: { appliances: PlannedAppliance[] } | undefined,
+  vault: Vault | undefined,
+) {
+  return new Set(vault || !planned ? [] : secretNames(planned.appliances).map(environmentName));
 }

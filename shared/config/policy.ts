@@ -164,7 +164,10 @@ const appliance = z
 
 const policySchema = z
   .strictObject({
-    $schema: z.string().optional(),
+    $schema: z
+      .string()
+      .optional()
+      .meta({ description: 'This schema (docs/cleanup-policy.schema.json), for editors.' }),
     defaults: z
       .strictObject({
         minAge: minAge.optional(),

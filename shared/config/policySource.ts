@@ -22,8 +22,11 @@ export interface StoredPolicy {
 export type PolicyLookup =
   /** Given on the command line (--policy) or in CLEANUP_POLICY: known without reading anything. */
   | { given: PolicyText }
-  /** Perhaps in the vault; resolved without a policy when there is no vault. */
-  | { stored: Promise<StoredPolicy> };
+  /**
+   * Perhaps in the vault (resolved without a policy when there is no vault). `required` when
+   * CLEANUP_POLICY_SECRET is set: the admin asked for a policy, so there is no single-appliance fallback.
+   */
+  | { stored: Promise<StoredPolicy>; required: boolean };
 
 /**
  * Where the cleanup policy comes from: --policy wins, then CLEANUP_POLICY (inline JSON; set in the
@@ -40,26 +43,15 @@ export function lookUpPolicy(
   const inline = read(POLICY_SETTING);
   if (inline) return { given: { text: inline.value, origin: inline.origin } };
   const rename = read(POLICY_SECRET_SETTING);
+  const required = rename !== undefined;
+  const refused = (problems: Problem[]) => ({ stored: Promise.resolve({ problems }), required });
   if (!vault) {
-    const problems = rename
-      ? [
-          problemAt(
-            rename.origin,
-            'is set, but KEY_VAULT_URL is not (the policy secret is read from Key Vault)',
-          ),
-        ]
-      : [];
-    return { stored: Promise.resolve({ problems }) };
+    const problem = 'is set, but KEY_VAULT_URL is not (the policy secret is read from Key Vault)';
+    return refused(rename ? [problemAt(rename.origin, problem)] : []);
   }
   const name = rename?.value.trim() ?? DEFAULT_POLICY_SECRET;
-  if (!SECRET_NAME.test(name)) {
-    return {
-      stored: Promise.resolve({
-        problems: [problemAt(rename?.origin ?? vault.origin(name), INVALID_SECRET_NAME)],
-      }),
-    };
-  }
-  return { stored: readStoredPolicy(vault, name, rename?.origin) };
+  if (rename && !SECRET_NAME.test(name)) return refused([problemAt(rename.origin, INVALID_SECRET_NAME)]);
+  return { stored: readStoredPolicy(vault, name, rename?.origin), required };
 }
 
 async function readStoredPolicy(

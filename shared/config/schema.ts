@@ -126,6 +126,7 @@ const runSettingsSchema = z.object({
 });
 
 const ARTICLE = /^[aeiou]/;
+const entries = (count: number | bigint): string => `${String(count)} ${count === 1 ? 'entry' : 'entries'}`;
 
 /**
  * Builds a message from the issue's code and our own parameters only: zod's default messages can echo the
@@ -138,11 +139,11 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')}`;
     case 'too_small':
-      if (issue.origin === 'array') return `must have at least ${String(issue.minimum)} entries`;
+      if (issue.origin === 'array') return `must have at least ${entries(issue.minimum)}`;
       if (issue.origin === 'string') return 'must not be empty';
       return `must be at least ${String(issue.minimum)}`;
     case 'too_big':
-      if (issue.origin === 'array') return `must have at most ${String(issue.maximum)} entries`;
+      if (issue.origin === 'array') return `must have at most ${entries(issue.maximum)}`;
       if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters long`;
       return `must be at most ${String(issue.maximum)}`;
     case 'invalid_type':

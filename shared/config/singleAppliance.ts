@@ -68,15 +68,21 @@ export function singleAppliance(
 
 /**
  * Single-appliance settings set together with a policy, one problem each: the policy would silently win over
- * them otherwise, and an admin would believe a setting applies that does not.
+ * them otherwise, and an admin would believe a setting applies that does not. A variable the policy itself
+ * names as a secret reference (`referenced`, e.g. VEEAM_PASSWORD for passwordSecret veeam-password) is used,
+ * so it is no conflict.
  */
 export function settingsBesidePolicy(
   read: SettingReader,
   commandLine: CommandLineSettings | undefined,
   policy: SettingOrigin,
+  referenced: ReadonlySet<string>,
 ): Problem[] {
   const problem = `is set together with a cleanup policy (${describeOrigin(policy)}); move it into the policy`;
-  const origins = [...SECRET_SETTINGS, ...Object.values(PLAIN_SETTINGS)].flatMap((name) => {
+  const names = [...SECRET_SETTINGS, ...Object.values(PLAIN_SETTINGS)].filter(
+    (name) => !referenced.has(name),
+  );
+  const origins = names.flatMap((name) => {
     const found = read(name);
     return found ? [found.origin] : [];
   });

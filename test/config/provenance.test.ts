@@ -110,4 +110,40 @@ describe('configuration provenance', () => {
     );
     expect(visibleText(error)).not.toContain(CANARY);
   });
+
+  it('describes a policy: where it came from, then each appliance, never a secret value', async () => {
+    const config = await loadConfig({
+      env: {
+        CLEANUP_POLICY: JSON.stringify({
+          appliances: [
+            {
+              name: 'weu',
+              url: 'https://veeam-weu.example.com/',
+              usernameSecret: 'weu-user',
+              passwordSecret: 'weu-password',
+              targets: { discover: {} },
+            },
+            {
+              name: 'customer-b',
+              url: 'https://10.20.0.4',
+              usernameSecret: 'cb-user',
+              passwordSecret: 'cb-password',
+              targets: { vmIds: [VM_A, VM_B, VM_A, 'bad/id'] },
+            },
+          ],
+        }),
+        WEU_USER: `user-${CANARY}`,
+        WEU_PASSWORD: `pw-${CANARY}`,
+        CB_USER: `user-${CANARY}`,
+        CB_PASSWORD: `pw-${CANARY}`,
+      },
+    });
+    const line = describeProvenance(config);
+    expect(line).toBe(
+      'policy from CLEANUP_POLICY (environment), 2 appliances: ' +
+        'weu (https://veeam-weu.example.com, password from WEU_PASSWORD (environment), targets: discovery), ' +
+        'customer-b (https://10.20.0.4, password from CB_PASSWORD (environment), 3 targets (1 invalid, 1 duplicate(s) merged))',
+    );
+    expect(line).not.toContain(CANARY);
+  });
 });
