@@ -1,7 +1,8 @@
 /**
  * Pulls out of the official VBAzure v8.1 OpenAPI document the response schemas of the operations the
- * simulator serves (plus everything they $ref), so the contract test can validate against them and a
- * trimmed copy can be vendored. Throws when an operation, status or schema is missing: that is drift.
+ * simulator serves, and the query parameters of the requests whose query the client builds itself (plus
+ * every schema they $ref), so the contract test can validate against them and a trimmed copy can be
+ * vendored. Throws when an operation, status, parameter list or schema is missing: that is drift.
  *
  * Usage: node dist/dev/simulator/extract-schemas.js <vbazure-rest-v8.1.openapi.json> <out.json>
  */
@@ -43,12 +44,26 @@ export const CONTRACT_OPERATIONS: ReadonlyArray<{
   { method: 'get', path: '/api/v8.1/jobSessions/{sessionId}/log', statuses: ['200'] },
 ];
 
+/** Operations whose query string the contract test checks parameter by parameter (discovery's listing). */
+export const CONTRACT_QUERIES: ReadonlyArray<{ method: 'get'; path: string }> = [
+  { method: 'get', path: '/api/v8.1/virtualMachines' },
+];
+
 /** Schemas checked by name although no simulated operation declares them (injected 429s). */
 export const EXTRA_SCHEMAS = ['ProblemDetails429'];
+
+/** One documented query parameter; `schema` may $ref an enum in `schemas`. */
+export interface QueryParameter {
+  name: string;
+  required: boolean;
+  schema: Record<string, unknown>;
+}
 
 export interface ContractExtract {
   /** "POST /api/oauth2/token 200" -> schema name. */
   operations: Record<string, string>;
+  /** "GET /api/v8.1/virtualMachines" -> its query parameters, in document order. */
+  queries: Record<string, QueryParameter[]>;
   schemas: Record<string, unknown>;
 }
 
@@ -65,6 +80,18 @@ function responseSchemaName(openapi: Json, method: string, path: string, status:
     throw new Error(`The OpenAPI document declares no schema for ${method.toUpperCase()} ${path} ${status}`);
   }
   return ref.slice(REF_PREFIX.length);
+}
+
+function queryParameters(openapi: Json, method: string, path: string): QueryParameter[] {
+  const operation = ((openapi.paths as Json | undefined)?.[path] as Json | undefined)?.[method] as
+    Json | undefined;
+  const parameters = operation?.parameters;
+  if (!Array.isArray(parameters)) {
+    throw new Error(`The OpenAPI document declares no parameters for ${method.toUpperCase()} ${path}`);
+  }
+  return (parameters as Json[])
+    .filter((p) => p.in === 'query')
+    .map((p) => ({ name: String(p.name), required: p.required === true, schema: p.schema as Json }));
 }
 
 function collectRefs(node: unknown, found: Set<string>): void {
@@ -91,7 +118,14 @@ export function extractContract(openapi: Json): ContractExtract {
       );
     }
   }
-  const pending = [...new Set([...Object.values(operations), ...EXTRA_SCHEMAS])];
+  const queries: Record<string, QueryParameter[]> = {};
+  const queryRefs = new Set<string>();
+  for (const { method, path } of CONTRACT_QUERIES) {
+    const parameters = queryParameters(openapi, method, path);
+    queries[`${method.toUpperCase()} ${path}`] = parameters;
+    collectRefs(parameters, queryRefs);
+  }
+  const pending = [...new Set([...Object.values(operations), ...queryRefs, ...EXTRA_SCHEMAS])];
   const schemas: Record<string, unknown> = {};
   while (pending.length > 0) {
     const name = pending.pop() as string;
@@ -107,7 +141,7 @@ export function extractContract(openapi: Json): ContractExtract {
       .sort()
       .map((name) => [name, schemas[name]]),
   );
-  return { operations, schemas: sorted };
+  return { operations, queries, schemas: sorted };
 }
 
 if (require.main === module) {

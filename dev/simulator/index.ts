@@ -106,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       timers.add(timer);
     });
 
+  const requestLog: string[] = [];
   const scheme = options.tls ? 'https' : 'http';
   const listener = createPipeline({
     routes: [...tokenRoutes(deps), ...v1Routes(deps), ...v81Routes(deps)],
@@ -113,6 +114,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tokens,
     faults,
     counters,
+    onRequestLine: options.recordRequests ? (line) => requestLog.push(line) : undefined,
     scheme,
     latencyMs: options.latencyMs ?? 0,
     sleep,
@@ -149,6 +151,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     credentials: { ...users[0] },
     controllerVmId: state.listVms().find((vm) => vm.isController)?.spec.id,
     counters,
+    requestLog,
     resetCounters: () => resetCounters(counters),
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),

@@ -24,6 +24,8 @@ export interface PipelineDeps {
   tokens: TokenStore;
   faults: FaultBook;
   counters: SimulatorCounters;
+  /** Receives each request line (method and raw URL), when the simulator records them. */
+  onRequestLine?: (line: string) => void;
   scheme: 'http' | 'https';
   /** Added to every request. */
   latencyMs: number;
@@ -96,6 +98,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       send(res, answer, JSON.stringify(answer.body));
       return;
     }
+    deps.onRequestLine?.(`${req.method ?? 'GET'} ${rawUrl}`);
     const origin = `${deps.scheme}://${req.headers.host ?? ''}`;
     const found = match(deps.routes, deps.versions, req.method ?? 'GET', path);
 

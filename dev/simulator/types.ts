@@ -199,6 +199,8 @@ export interface SimulatorOptions {
   faults?: FaultRule[];
   /** Cap on Limit (default 1000). */
   maxPageSize?: number;
+  /** Keep every request line in `requestLog` (default false: a long bench run would hoard them). */
+  recordRequests?: boolean;
 }
 
 export interface SimulatorCounters {
@@ -257,6 +259,11 @@ export interface SimulatorHandle {
   /** Id of the controller VM, when the simulator has one. */
   controllerVmId?: string;
   counters: SimulatorCounters;
+  /**
+   * With `recordRequests`: `${method} ${path}?${query}` of every request, as sent (query undecoded), in
+   * arrival order; the counters path is left out. Otherwise stays empty.
+   */
+  requestLog: string[];
   resetCounters(): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;

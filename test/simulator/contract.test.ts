@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type SimulatorHandle } from '../../dev/simulator';
 import { extractContract, type ContractExtract } from '../../dev/simulator/extract-schemas';
+import { createVeeamClient } from '../../shared/veeam/client';
 import { call, login, tokenRequest, USER, waitForEnd, type Reply } from './helpers';
 
 const OFFICIAL = path.resolve(__dirname, '../../../shared/reference/vbazure-rest-v8.1.openapi.json');
@@ -20,20 +21,81 @@ const official: ContractExtract | undefined = existsSync(OFFICIAL)
   : undefined;
 const contract = official ?? vendored;
 
-function compile(extract: ContractExtract): (schemaName: string) => ValidateFunction {
+function compile(extract: ContractExtract) {
   // strict:false tolerates the x-* and readOnly annotations; Ajv's own `nullable` support covers OpenAPI 3.0.
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addFormat('time-span', /^(\d+\.)?\d{2}:\d{2}:\d{2}(\.\d{1,7})?$/);
   ajv.addSchema({ $id: 'vbazure', components: { schemas: extract.schemas } });
-  return (name) => {
-    const validate = ajv.getSchema(`vbazure#/components/schemas/${name}`);
-    if (!validate) throw new Error(`no schema ${name}`);
-    return validate;
+  return {
+    schemaNamed(name: string): ValidateFunction {
+      const validate = ajv.getSchema(`vbazure#/components/schemas/${name}`);
+      if (!validate) throw new Error(`no schema ${name}`);
+      return validate;
+    },
+    /** An inline schema (a parameter's), its #/components refs read in the extract. */
+    inline(schema: unknown): ValidateFunction {
+      return ajv.compile(
+        JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"vbazure#/components/')),
+      );
+    },
   };
 }
 
-const schemaNamed = compile(contract);
+const { schemaNamed, inline } = compile(contract);
+
+type QueryPairs = Array<[string, string]>;
+
+/** A query value as the type its schema names (the appliance binds query text to that type). */
+function typed(schema: Record<string, unknown>, value: string): unknown {
+  const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop()! : undefined;
+  const type = ref ? (contract.schemas[ref] as { type?: string }).type : schema.type;
+  if (type === 'integer') return /^-?\d+$/.test(value) ? Number(value) : value;
+  if (type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
+  return value;
+}
+
+/**
+ * What is wrong with a query for `operation`, by the document: undeclared names (case-sensitive), a
+ * repeated scalar, values invalid for their schema. Array parameters have no `style`, so OpenAPI's
+ * form/explode applies: one `Name=value` per element, which a bracketed or comma-joined list fails.
+ */
+function queryProblems(operation: string, pairs: QueryPairs): string[] {
+  const declared = new Map(contract.queries[operation].map((p) => [p.name, p]));
+  const counts = new Map<string, number>();
+  for (const [name] of pairs) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const problems = [...declared.values()]
+    .filter((p) => p.required && !counts.has(p.name))
+    .map((p) => `${p.name}: required`);
+  for (const [name, count] of counts) {
+    if (count > 1 && declared.get(name)?.schema.type !== 'array')
+      problems.push(`${name}: repeated, but not an array`);
+  }
+  for (const [name, value] of pairs) {
+    const parameter = declared.get(name);
+    if (!parameter) {
+      problems.push(`${name}: not a documented parameter`);
+      continue;
+    }
+    const schema = (parameter.schema.type === 'array' ? parameter.schema.items : parameter.schema) as Record<
+      string,
+      unknown
+    >;
+    const validate = inline(schema);
+    if (!validate(typed(schema, value)))
+      problems.push(`${name}=${value}: ${JSON.stringify(validate.errors)}`);
+  }
+  return problems;
+}
+
+/** The query of a request line, as [name, value] pairs in order, percent-decoded. */
+function queryOf(line: string): QueryPairs {
+  const query = line.slice(line.indexOf('?') + 1);
+  return query.split('&').map((pair) => {
+    const at = pair.indexOf('=');
+    return [decodeURIComponent(pair.slice(0, at)), decodeURIComponent(pair.slice(at + 1))];
+  });
+}
 
 /** Asserts that `reply` has `status` and a body valid for the schema the document declares for it. */
 function expectConforms(operation: string, status: number, reply: Reply): void {
@@ -272,6 +334,84 @@ describe('simulator v8.1 OpenAPI contract', () => {
       expect(reply.status).toBe(429);
       const validate = schemaNamed('ProblemDetails429');
       expect(validate(reply.json) ? null : validate.errors).toBeNull();
+    });
+  });
+
+  describe('discovery requests the client sends', () => {
+    const LIST = 'GET /api/v8.1/virtualMachines';
+    const SUBS = ['3a9a4930-0000-4000-8000-00000000000a', '3a9a4930-0000-4000-8000-00000000000b'];
+    let sim: SimulatorHandle;
+    beforeAll(async () => {
+      sim = await startSimulator({
+        recordRequests: true,
+        controller: true,
+        subscriptionIds: SUBS,
+        regions: ['westeurope', 'ukwest'],
+        fleet: { count: 16, namePrefixes: ['app x-', 'sql-'], deletedRate: 0.3 },
+      });
+    });
+    afterAll(() => sim.close());
+
+    it('every filter: documented names, arrays exploded, values valid for their schema and enum', async () => {
+      const client = createVeeamClient({ baseUrl: sim.url, ...USER, apiVersion: 'v8.1' });
+      try {
+        const found = await client.listVirtualMachines({
+          filter: { subscriptionIds: SUBS, regions: ['westeurope', 'ukwest'], nameContains: 'app x' },
+          pageSize: 2,
+        });
+        expect(found.length).toBeGreaterThan(2);
+        await client.listVirtualMachines({ manualSnapshotsOnly: false });
+      } finally {
+        client.close();
+      }
+      const queries = sim.requestLog.filter((line) => line.startsWith(`${LIST}?`)).map(queryOf);
+      // Two subscriptions, paged by 2, then one unfiltered listing.
+      expect(queries.length).toBeGreaterThan(3);
+      for (const query of queries) expect(queryProblems(LIST, query)).toEqual([]);
+      expect(new Set(queries.flat().map(([name]) => name))).toEqual(
+        new Set([
+          'BackupDestination',
+          'ExistsState',
+          'SubscriptionId',
+          'RegionIds',
+          'SearchPattern',
+          'Offset',
+          'Limit',
+        ]),
+      );
+      expect(queries[0].filter(([name]) => name === 'RegionIds')).toEqual([
+        ['RegionIds', 'westeurope'],
+        ['RegionIds', 'ukwest'],
+      ]);
+      expect(queries.map((q) => q.find(([name]) => name === 'SubscriptionId')?.[1])).toEqual(
+        expect.arrayContaining([...SUBS, undefined]),
+      );
+    });
+
+    it('catches drift: undeclared or bracketed names, joined lists, wrong case, values outside the schema', () => {
+      for (const bad of [
+        [['RegionIds[]', 'westeurope']],
+        [['regionIds', 'westeurope']],
+        [['BackupDestination', 'ManualSnapshot,Snapshot']],
+        [['BackupDestination', 'Manual']],
+        [['ExistsState', 'Everything']],
+        [
+          ['ExistsState', 'All'],
+          ['ExistsState', 'All'],
+        ],
+        [['SubscriptionId', 'not-a-uuid']],
+        [['Limit', '-2']],
+        [['Offset', 'ten']],
+      ] as QueryPairs[]) {
+        expect(queryProblems(LIST, bad)).toHaveLength(1);
+      }
+      expect(
+        queryProblems(LIST, [
+          ['RegionIds', 'a'],
+          ['RegionIds', 'b'],
+          ['Limit', '-1'],
+        ]),
+      ).toEqual([]);
     });
   });
 });
