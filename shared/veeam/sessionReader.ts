@@ -93,7 +93,7 @@ export function createSessionReader(options: {
    */
   async function runningAmong(wanted: ReadonlySet<string>, types: readonly string[]) {
     const found = new Map<string, JobSession>();
-    for (let offset = 0; wanted.size - found.size >= options.runningPageMinSessions; ) {
+    for (let offset = 0; wanted.size - found.size >= options.runningPageMinSessions;) {
       const page = await runningPage(types, offset);
       for (const session of page.results) {
         const id = String(session.id);

@@ -30,7 +30,11 @@ describe('page slots', () => {
 
   it('v1 (no session list) and pages turned off: waits are never stretched', () => {
     expect(reader('v1').align(3_000)).toBe(3_000);
-    const off = createSessionReader({ profile: PROFILES['v8.1'], getJson: unused, runningPageMinSessions: 0 });
+    const off = createSessionReader({
+      profile: PROFILES['v8.1'],
+      getJson: unused,
+      runningPageMinSessions: 0,
+    });
     expect(off.align(3_000)).toBe(3_000);
   });
 });
