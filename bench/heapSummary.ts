@@ -119,26 +119,51 @@ export function summarizeHeap(snap: HeapSnapshot): { totalBytes: number; lines: 
     retained[node] += snap.nodes[node * nf + selfAt];
     if (node !== 0) retained[idom[node]] += retained[node];
   }
-  // A group's retained size: its members with no member of the same group above them in the dominator tree.
-  const names = new Array<string>(n);
-  for (const node of rpo) names[node] = nameOf(node);
-  const nestedInSame = (node: number) => {
-    for (let d = idom[node]; d !== 0; d = idom[d]) if (names[d] === names[node]) return true;
-    return false;
-  };
-  const byName = new Map<string, HeapLine>();
+  // A group's retained size: its members with no member of the same group above them in the dominator tree,
+  // found by one walk of that tree that counts, per group, the members on the current path.
+  const groupOf = new Int32Array(n);
+  const groups: HeapLine[] = [];
+  const byName = new Map<string, number>();
   for (const node of rpo) {
     if (node === 0) continue;
-    const name = names[node];
-    let line = byName.get(name);
-    if (!line) byName.set(name, (line = { name, count: 0, selfBytes: 0, retainedBytes: 0 }));
-    line.count += 1;
-    line.selfBytes += snap.nodes[node * nf + selfAt];
-    if (!nestedInSame(node)) line.retainedBytes += retained[node];
+    const name = nameOf(node);
+    let g = byName.get(name);
+    if (g === undefined) {
+      g = groups.push({ name, count: 0, selfBytes: 0, retainedBytes: 0 }) - 1;
+      byName.set(name, g);
+    }
+    groupOf[node] = g;
+    groups[g].count += 1;
+    groups[g].selfBytes += snap.nodes[node * nf + selfAt];
+  }
+  const childStart = new Uint32Array(n + 1);
+  for (const node of rpo) if (node !== 0) childStart[idom[node] + 1] += 1;
+  for (let i = 0; i < n; i++) childStart[i + 1] += childStart[i];
+  const children = new Uint32Array(rpo.length);
+  const fill = childStart.slice(0, n);
+  for (const node of rpo) if (node !== 0) children[fill[idom[node]]++] = node;
+  const onPath = new Uint32Array(groups.length);
+  const walk: number[] = [0];
+  const next = childStart.slice(0, n);
+  while (walk.length > 0) {
+    const node = walk[walk.length - 1];
+    if (next[node] === childStart[node] && node !== 0) {
+      const g = groupOf[node];
+      if (onPath[g] === 0) groups[g].retainedBytes += retained[node];
+      onPath[g] += 1;
+    }
+    if (next[node] < childStart[node + 1]) {
+      const child = children[next[node]];
+      next[node] += 1;
+      walk.push(child);
+      continue;
+    }
+    walk.pop();
+    if (node !== 0) onPath[groupOf[node]] -= 1;
   }
   return {
     totalBytes: retained[0],
-    lines: [...byName.values()].sort((a, b) => b.retainedBytes - a.retainedBytes),
+    lines: groups.sort((a, b) => b.retainedBytes - a.retainedBytes),
   };
 }
 
