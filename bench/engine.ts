@@ -5,12 +5,15 @@
 import { startRun, type StartRunOptions } from '../shared/cleanup';
 import { DEFAULT_USER } from '../dev/simulator';
 import type { Outcome } from '../shared/report';
+import { STORAGE_SETTING } from '../shared/runs/storage';
 import type { Mode } from './scenarios';
 
 export interface EngineRunOptions {
   url: string;
   vmIds: readonly string[];
   mode: Mode;
+  /** AzureWebJobsStorage (a connection string to Azurite): the run takes the lease and writes the ledger. */
+  storage?: string;
   /** Test seam; the benchmark leaves it out so the client's defaults are measured. */
   client?: StartRunOptions['client'];
 }
@@ -24,7 +27,9 @@ export interface EngineRunResult {
   apiVersion: string | null;
 }
 
-export function engineEnv(options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mode'>): Record<string, string> {
+export function engineEnv(
+  options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mode' | 'storage'>,
+): Record<string, string> {
   return {
     VEEAM_URL: options.url,
     VEEAM_USERNAME: DEFAULT_USER.username,
@@ -34,6 +39,7 @@ export function engineEnv(options: Pick<EngineRunOptions, 'url' | 'vmIds' | 'mod
     CLEANUP_BATCH: options.mode === 'batch' ? 'true' : 'false',
     ...(options.mode === 'retention' ? { CLEANUP_MIN_AGE: 'P7D', CLEANUP_KEEP_LATEST: '1' } : {}),
     ...(options.mode === 'cap64' ? { CLEANUP_MAX_RUNNING_SESSIONS: '64' } : {}),
+    ...(options.storage ? { [STORAGE_SETTING]: options.storage } : {}),
   };
 }
 

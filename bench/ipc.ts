@@ -10,8 +10,18 @@ export interface IpcRequest {
 
 export type IpcAnswer = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
+/** True when the bench runs from its .ts sources (the tests, through test/support/ts-register.js). */
+const FROM_SOURCE = path.extname(__filename) === '.ts';
+/** The repository: bench/ from sources, dist/bench/ once built. */
+export const REPO_ROOT = path.resolve(__dirname, FROM_SOURCE ? '..' : '../..');
 /** The network guard used by the tests: any non-loopback connection from a bench child throws. */
-export const NETWORK_GUARD = path.resolve(__dirname, '../../test/support/network-guard.js');
+export const NETWORK_GUARD = path.join(REPO_ROOT, 'test/support/network-guard.js');
+const TS_REGISTER = path.join(REPO_ROOT, 'test/support/ts-register.js');
+
+/** A bench child script next to this module, in the form this module runs in (.js built, .ts from sources). */
+export function benchScript(name: string): string {
+  return path.join(__dirname, `${name}${path.extname(__filename)}`);
+}
 
 export interface ChildHandle {
   process: ChildProcess;
@@ -23,7 +33,7 @@ export interface ChildHandle {
 /** Forks a compiled bench script with the network guard loaded. */
 export function forkChild(script: string, execArgv: string[] = []): ChildHandle {
   const child = fork(script, [], {
-    execArgv: ['--require', NETWORK_GUARD, ...execArgv],
+    execArgv: [...(FROM_SOURCE ? ['--require', TS_REGISTER] : []), '--require', NETWORK_GUARD, ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let next = 1;

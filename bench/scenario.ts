@@ -2,10 +2,11 @@
  * One scenario, end to end: a simulator child (started clean, RTT measured, counters reset, then faults
  * switched on), a fresh engine child driving startRun, and the figures of that run.
  */
-import path from 'node:path';
+import os from 'node:os';
 import type { SimulatorCounters, SimVmSpec } from '../dev/simulator/types';
-import type { EngineRunOptions, EngineRunResult } from './engine';
-import { forkChild, type ChildHandle } from './ipc';
+import type { EngineRunResult } from './engine';
+import type { EngineChildOptions } from './engineChild';
+import { benchScript, forkChild, type ChildHandle } from './ipc';
 import { perVm, splitRequests, type RequestSplit } from './requests';
 import {
   buildFleet,
@@ -31,12 +32,27 @@ export interface ScenarioResult {
   requests: RequestSplit;
   perVm: RequestSplit;
   peakRssMb: number;
+  /** Largest heapUsed of the engine child, sampled every 100 ms. */
+  peakHeapMb: number;
   cpuSeconds: number;
+  /** The machine's 1-minute load average at the end of the run (2 cores shared with other work). */
+  load: number;
   simulatorCpuSeconds: number;
   outcomes: EngineRunResult['outcomes'];
   /** Every VM exactly once in the report, each deleted exactly once on the appliance. */
   correct: boolean;
   problems: string[];
+  /** Where --heap-snapshot wrote the engine's snapshot. */
+  heapSnapshot?: string;
+}
+
+export interface RunScenarioOptions {
+  engineExecArgv?: string[];
+  /** AzureWebJobsStorage for the engine (Azurite): the run takes the lease and writes the ledger. */
+  storageConnectionString?: string;
+  sessionMs?: { min: number; max: number };
+  heapSnapshotDir?: string;
+  heapSnapshotAtMs?: number;
 }
 
 /** The default CLEANUP_CONCURRENCY, for the submission floor. */
@@ -50,7 +66,7 @@ export interface SimulatorProcess {
 }
 
 export async function startSimulatorProcess(vms: SimVmSpec[], mode?: Mode): Promise<SimulatorProcess> {
-  const child = forkChild(path.join(__dirname, 'simulatorChild.js'));
+  const child = forkChild(benchScript('simulatorChild'));
   const { url } = await child.call<{ url: string }>('start', {
     vms,
     seed: SEED,
@@ -88,9 +104,9 @@ export function median(values: readonly number[]): number {
 
 export async function runScenario(
   scenario: Scenario,
-  options: { engineExecArgv?: string[] } = {},
+  options: RunScenarioOptions = {},
 ): Promise<ScenarioResult> {
-  const fleet = buildFleet(scenario.vmCount);
+  const fleet = buildFleet(scenario.vmCount, options.sessionMs);
   const sim = await startSimulatorProcess(fleet, scenario.mode);
   let engine: ChildHandle | undefined;
   try {
@@ -99,13 +115,24 @@ export async function runScenario(
     if (scenario.faults) await sim.child.call('addFaults', FAULT_RULES);
     const simCpuBefore = await sim.child.call<NodeJS.ResourceUsage>('cpu');
 
-    engine = forkChild(path.join(__dirname, 'engineChild.js'), options.engineExecArgv);
-    const run: EngineRunOptions = { url: sim.url, vmIds: fleet.map((vm) => vm.id), mode: scenario.mode };
-    const result = await engine.call<EngineRunResult & { peakRssBytes: number; cpuSeconds: number }>(
-      'run',
-      run,
-      15 * 60_000,
-    );
+    engine = forkChild(benchScript('engineChild'), options.engineExecArgv);
+    const run: EngineChildOptions = {
+      url: sim.url,
+      vmIds: fleet.map((vm) => vm.id),
+      mode: scenario.mode,
+      ...(options.storageConnectionString ? { storage: options.storageConnectionString } : {}),
+      ...(options.heapSnapshotDir
+        ? { heapSnapshotDir: options.heapSnapshotDir, heapSnapshotAtMs: options.heapSnapshotAtMs }
+        : {}),
+    };
+    const result = await engine.call<
+      EngineRunResult & {
+        peakRssBytes: number;
+        peakHeapUsedBytes: number;
+        cpuSeconds: number;
+        heapSnapshot?: string;
+      }
+    >('run', run, 15 * 60_000);
     const counters = await sim.counters();
     const simCpuAfter = await sim.child.call<NodeJS.ResourceUsage>('cpu');
     const requests = splitRequests(counters);
@@ -125,11 +152,14 @@ export async function runScenario(
       requests,
       perVm: perVm(requests, fleet.length),
       peakRssMb: result.peakRssBytes / 1_048_576,
+      peakHeapMb: result.peakHeapUsedBytes / 1_048_576,
       cpuSeconds: result.cpuSeconds,
+      load: os.loadavg()[0],
       simulatorCpuSeconds: cpuSecondsBetween(simCpuBefore, simCpuAfter),
       outcomes: result.outcomes,
       correct: problems.length === 0,
       problems,
+      ...(result.heapSnapshot ? { heapSnapshot: result.heapSnapshot } : {}),
     };
   } finally {
     await engine?.stop();

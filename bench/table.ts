@@ -12,8 +12,10 @@ const HEADER = [
   'auth',
   'total',
   'peak RSS MB',
+  'peak heap MB',
   'CPU s',
   'sim CPU s',
+  'load',
   'correct',
 ];
 
@@ -29,8 +31,10 @@ export function scenarioTable(results: readonly ScenarioResult[]): string {
     r.perVm.auth.toFixed(4),
     r.perVm.total.toFixed(2),
     r.peakRssMb.toFixed(0),
+    r.peakHeapMb.toFixed(0),
     r.cpuSeconds.toFixed(2),
     r.simulatorCpuSeconds.toFixed(2),
+    r.load.toFixed(1),
     r.correct ? 'yes' : `NO: ${r.problems.join('; ')}`,
   ]);
   return markdownTable(HEADER, rows);

@@ -137,7 +137,7 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     now: deps.now,
     deadline: (s) => s.deadline,
     isDone: (s) => isTerminalStatus(s.lastStatus),
-    nextDelayMs: (s) => deps.policy.nextDelayMs(intervalContext(s)),
+    nextDelayMs: (s) => deps.reader.align(deps.policy.nextDelayMs(intervalContext(s))),
     replans: deps.policy.learns === true,
     async poll(s) {
       let read;

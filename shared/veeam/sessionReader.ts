@@ -1,8 +1,10 @@
 /**
  * Reads session states for the pollers. Concurrent reads of one session share a request, and on v8.1 a
- * burst of reads due in the same tick is answered by one GET /jobSessions page of the still-running
- * sessions, so only the sessions that left that list cost a GET of their own. When more sessions run than
- * one page holds, the page answers only part of a burst for a large parse, so it is left out for a while.
+ * burst of reads due in the same tick is answered by GET /jobSessions pages of the still-running sessions,
+ * so only the sessions that left that list cost a GET of their own. When more sessions run than one page
+ * holds, the next page is read only while enough of the burst is still unanswered to be worth a request.
+ * Long waits are aligned to page slots (`align`), so the polls of thousands of sessions fall due together
+ * in a few bursts instead of one at a time.
  */
 import type { ApiProfile } from './api';
 import { ACTIVE_STATUSES, isActiveStatus } from './sessionStatus';
@@ -19,6 +21,11 @@ export interface SessionRead {
 
 export interface SessionReader {
   read(sessionId: string, path: string, route: string, type?: string): Promise<SessionRead>;
+  /**
+   * The delay to wait instead of `delayMs`: a long wait is stretched to end on a page slot, a
+   * short one (a session near its end, a scout) is left alone. Identity when pages are off (v1).
+   */
+  align(delayMs: number): number;
 }
 
 const sessionPageSchema = pageSchema(jobSessionSchema);
@@ -38,12 +45,12 @@ export function createSessionReader(options: {
   /** Reads in one tick needed before the page query is used; 0 turns it off. */
   runningPageMinSessions: number;
   pageLimit?: number;
-  /** After a page that could not list every running session, single GETs only for this long (default 2 s). */
-  pagePauseMs?: number;
+  /** Waits of at least 4 slots end on a multiple of this (default 500 ms); 0 turns alignment off. */
+  slotMs?: number;
   now?: () => number;
 }): SessionReader {
   const now = options.now ?? Date.now;
-  let pagesPausedUntil = 0;
+  const slotMs = options.slotMs ?? 500;
   const inFlight = new Map<string, Promise<SessionRead>>();
   let queue: Waiting[] = [];
   const pageLimit = options.pageLimit ?? 1000;
@@ -64,41 +71,57 @@ export function createSessionReader(options: {
     return pending;
   }
 
-  async function runningPage(types: string[]): Promise<{ byId: Map<string, JobSession>; complete: boolean }> {
+  async function runningPage(types: readonly string[], offset: number) {
     const query = new URLSearchParams();
     for (const status of ACTIVE_STATUSES) query.append('Status', status);
     for (const type of types) query.append('Types', type);
+    query.set('Offset', String(offset));
     query.set('Limit', String(pageLimit));
     const { body } = await options.getJson(
       `${options.profile.sessionsPath}?${query}`,
       `${options.profile.sessionsPath}`,
     );
     const page = parseWire(sessionPageSchema, body, options.profile.sessionsPath!);
-    const results = page.results;
-    return {
-      byId: new Map(results.map((s) => [String(s.id), s])),
-      complete: page.totalCount === undefined || results.length >= page.totalCount,
-    };
+    const next = offset + page.results.length;
+    return { results: page.results, next, last: page.results.length === 0 || next >= (page.totalCount ?? 0) };
+  }
+
+  /**
+   * The running sessions among `wanted`, page by page while at least runningPageMinSessions of them are
+   * still unanswered. Sessions that end between two pages shift the offsets; one skipped that way is read
+   * by its own GET, like any session not found on a page.
+   */
+  async function runningAmong(wanted: ReadonlySet<string>, types: readonly string[]) {
+    const found = new Map<string, JobSession>();
+    for (let offset = 0; wanted.size - found.size >= options.runningPageMinSessions;) {
+      const page = await runningPage(types, offset);
+      for (const session of page.results) {
+        const id = String(session.id);
+        if (wanted.has(id) && isActiveStatus(session.status)) found.set(id, session);
+      }
+      if (page.last) break;
+      offset = page.next;
+    }
+    return found;
   }
 
   async function flush() {
     const batch = queue;
     queue = [];
     const distinct = new Set(batch.map((w) => w.sessionId));
-    let page: { byId: Map<string, JobSession>; complete: boolean } | undefined;
-    if (distinct.size >= options.runningPageMinSessions && now() >= pagesPausedUntil) {
+    let running: Map<string, JobSession> | undefined;
+    if (distinct.size >= options.runningPageMinSessions) {
       const types = [...new Set(batch.map((w) => w.type))];
       try {
-        page = await runningPage(types.every((t): t is string => !!t) ? types : []);
-        if (!page.complete) pagesPausedUntil = now() + (options.pagePauseMs ?? 2_000);
+        running = await runningAmong(distinct, types.every((t): t is string => !!t) ? types : []);
       } catch {
-        page = undefined; // the single GETs below still answer every read
+        running = undefined; // the single GETs below still answer every read
       }
     }
     for (const waiting of batch) {
-      const running = page?.byId.get(waiting.sessionId);
-      if (running && isActiveStatus(running.status)) {
-        waiting.resolve({ session: running });
+      const session = running?.get(waiting.sessionId);
+      if (session) {
+        waiting.resolve({ session });
         continue;
       }
       single(waiting.sessionId, waiting.path, waiting.route).then(waiting.resolve, waiting.reject);
@@ -114,6 +137,11 @@ export function createSessionReader(options: {
         if (queue.length === 0) setImmediate(() => void flush());
         queue.push({ sessionId, path, route, type, resolve, reject });
       });
+    },
+    align(delayMs) {
+      if (!pageEnabled || slotMs <= 0 || delayMs < 4 * slotMs) return delayMs;
+      const at = now();
+      return Math.ceil((at + delayMs) / slotMs) * slotMs - at;
     },
   };
 }
