@@ -92,7 +92,7 @@ export interface RequestInfo {
   method: string;
   /** Path without query string or credentials, e.g. /api/v8.1/jobSessions/{id}. */
   path: string;
-  /** list: restore-point and deletion-session listings (and the delete guard's look for a session). */
+  /** list: VM, restore-point and deletion-session listings (and the delete guard's look for a session). */
   kind: 'auth' | 'delete' | 'poll' | 'list' | 'other';
   status?: number;
   durationMs: number;
