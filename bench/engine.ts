@@ -16,6 +16,8 @@ export interface EngineRunOptions {
   storage?: string;
   /** Test seam; the benchmark leaves it out so the client's defaults are measured. */
   client?: StartRunOptions['client'];
+  /** The whole environment instead of engineEnv's (the policy scenarios). */
+  env?: Record<string, string>;
 }
 
 export interface EngineRunResult {
@@ -47,7 +49,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRunRes
   const started = performance.now();
   const run = await startRun({
     trigger: 'cli',
-    env: engineEnv(options),
+    env: options.env ?? engineEnv(options),
     ...(options.client ? { client: options.client } : {}),
   });
   if (run.status !== 'completed') throw new Error(`the run did not start: ${run.status}`);

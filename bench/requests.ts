@@ -2,7 +2,7 @@
 import type { SimulatorCounters } from '../dev/simulator/types';
 
 export interface RequestSplit {
-  /** Restore-point and deletion-session listings. */
+  /** VM, restore-point and deletion-session listings. */
   list: number;
   delete: number;
   poll: number;
@@ -17,6 +17,7 @@ const KIND_OF_ROUTE: Record<string, Exclude<keyof RequestSplit, 'total'>> = {
   'v8.1.batchDeleteManualSnapshots': 'delete',
   'v8.1.deleteRestorePoint': 'delete',
   'v8.1.restorePoints': 'list',
+  'v8.1.listVms': 'list',
   'v1.getSession': 'poll',
   'v8.1.getSession': 'poll',
   'v8.1.listSessions': 'poll',
