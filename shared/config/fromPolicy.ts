@@ -1,8 +1,27 @@
 import { ConfigError } from '../errors';
-import type { CleanupPolicy, PolicyIssue } from './policy';
+import { parsePolicy, type CleanupPolicy, type PolicyIssue } from './policy';
+import type { PolicyText } from './policySource';
+import { describeOrigin } from './problems';
 import { checkPem, DEFAULT_CONCURRENCY, v1RetentionProblem } from './schema';
-import type { ResolvedReference } from './secretRefs';
-import type { ApplianceConfig, Exclusions, Problem, TargetSource } from './types';
+import { environmentName, resolveReferences, type ResolvedReference } from './secretRefs';
+import { settingsBesidePolicy } from './singleAppliance';
+import type { SettingReader } from './sources';
+import type { ApplianceConfig, CommandLineSettings, Exclusions, Problem, TargetSource } from './types';
+import type { Vault } from './vault';
+
+/** The appliances of a configuration, or the problems that keep it from being one. */
+export interface AppliancesResult {
+  appliances?: ApplianceConfig[];
+  problems: Problem[];
+}
+
+export interface PolicyContext {
+  read: SettingReader;
+  commandLine?: CommandLineSettings;
+  vault?: Vault;
+  /** Problems found before the policy (vault URL, run-wide settings): with any, no secret is read. */
+  before: readonly Problem[];
+}
 
 type SecretKey = 'username' | 'password' | 'caCert';
 
@@ -32,7 +51,7 @@ function firstSet<T>(candidates: Array<[T | undefined, string]>): { value: T; pa
  * Applies `defaults` to each appliance field by field (an appliance's own value wins), and refuses retention
  * on an appliance pinned to v1, naming the retention field and the field that pins v1.
  */
-export function planAppliances(policy: CleanupPolicy): {
+function planAppliances(policy: CleanupPolicy): {
   appliances: PlannedAppliance[];
   issues: PolicyIssue[];
 } {
@@ -101,7 +120,7 @@ const VALUE_CHECKS: Record<SecretKey, (value: string) => string | undefined> = {
  * problem at its reference field (appliances[0].passwordSecret) naming the secret or variable, never the value.
  * `source` names the policy ("CLEANUP_POLICY (environment)").
  */
-export function withSecrets(
+function withSecrets(
   planned: readonly PlannedAppliance[],
   references: ReadonlyMap<string, ResolvedReference>,
   source: string,
@@ -141,4 +160,45 @@ export function withSecrets(
     };
   });
   return { appliances, problems };
+}
+
+/**
+ * The appliances of a policy. Its secret references are resolved only when the document and everything read
+ * before it (`before`) are valid, so a half-valid configuration reads no secret.
+ */
+export async function appliancesFromPolicy(
+  policy: PolicyText,
+  { read, commandLine, vault, before }: PolicyContext,
+): Promise<AppliancesResult> {
+  const source = describeOrigin(policy.origin);
+  const parsed = parsePolicy(policy.text);
+  const planned = parsed.policy && planAppliances(parsed.policy);
+  const problems: Problem[] = [
+    ...(parsed.unreadable
+      ? [{ setting: policy.origin.name, problem: parsed.unreadable, source: policy.origin.source }]
+      : []),
+    ...[...parsed.issues, ...(planned?.issues ?? [])].map((issue) => ({
+      setting: issue.path,
+      problem: issue.problem,
+      source,
+    })),
+    ...settingsBesidePolicy(read, commandLine, policy.origin, referencedVariables(planned, vault)),
+  ];
+  if (problems.length > 0 || before.length > 0 || !planned) return { problems };
+
+  const references = await resolveReferences(secretNames(planned.appliances), read, vault);
+  const built = withSecrets(planned.appliances, references.byName, source);
+  const all = [...references.problems, ...built.problems];
+  return all.length > 0 ? { problems: all } : { appliances: built.appliances, problems: [] };
+}
+
+const secretNames = (appliances: readonly PlannedAppliance[]): string[] =>
+  appliances.flatMap((appliance) => Object.values(appliance.secrets));
+
+/** The environment variables the policy's references name (none with a vault: they name secrets there). */
+function referencedVariables(
+  planned: { appliances: PlannedAppliance[] } | undefined,
+  vault: Vault | undefined,
+) {
+  return new Set(vault || !planned ? [] : secretNames(planned.appliances).map(environmentName));
 }

@@ -140,7 +140,10 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `must be one of ${issue.values.map(String).join(', ')}`;
     case 'too_small':
       if (issue.origin === 'array') return `must have at least ${entries(issue.minimum)}`;
-      if (issue.origin === 'string') return 'must not be empty';
+      if (issue.origin === 'string')
+        return issue.minimum === 1
+          ? 'must not be empty'
+          : `must be at least ${String(issue.minimum)} characters long`;
       return `must be at least ${String(issue.minimum)}`;
     case 'too_big':
       if (issue.origin === 'array') return `must have at most ${entries(issue.maximum)}`;

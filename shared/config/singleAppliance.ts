@@ -1,7 +1,8 @@
+import type { AppliancesResult } from './fromPolicy';
 import { describeOrigin } from './problems';
 import { checkSettings, type ApplianceField, type ApplianceSettings } from './schema';
 import { SECRET_SETTINGS, type ResolvedSecret, type ResolvedSecrets, type SettingReader } from './sources';
-import type { ApplianceConfig, CommandLineSettings, Problem, SettingOrigin } from './types';
+import type { CommandLineSettings, Problem, SettingOrigin } from './types';
 
 /** The name a configuration without a policy gives its one appliance. */
 export const DEFAULT_APPLIANCE = 'default';
@@ -31,15 +32,12 @@ export function readPlainSettings<F extends string>(
   return { raw, origins };
 }
 
-/** The appliance `default` from today's single-appliance settings and secrets. */
-export function singleAppliance(
-  read: SettingReader,
-  secrets: ResolvedSecrets['secrets'],
-): { appliance?: ApplianceConfig; problems: Problem[] } {
+/** The appliance `default` from today's single-appliance settings and secrets (vault problems first). */
+export function singleAppliance(read: SettingReader, resolved: ResolvedSecrets): AppliancesResult {
   const raw: ApplianceSettings = {};
   const origins = {} as Record<ApplianceField, SettingOrigin>;
   const missing: Partial<Record<ApplianceField, string | null>> = {};
-  for (const [field, secret] of Object.entries(secrets) as Array<[ApplianceField, ResolvedSecret]>) {
+  for (const [field, secret] of Object.entries(resolved.secrets) as Array<[ApplianceField, ResolvedSecret]>) {
     raw[field] = secret.value;
     origins[field] = secret.origin;
     missing[field] = secret.missing;
@@ -49,19 +47,22 @@ export function singleAppliance(
   Object.assign(origins, plain.origins);
 
   const checked = checkSettings(raw, origins, missing);
-  if (!checked.settings) return { problems: checked.problems };
+  if (!checked.settings) return { problems: [...resolved.problems, ...checked.problems] };
+  if (resolved.problems.length > 0) return { problems: resolved.problems };
   return {
-    appliance: {
-      name: DEFAULT_APPLIANCE,
-      ...checked.settings,
-      provenance: {
-        applianceUrl: origins.applianceUrl,
-        username: origins.username,
-        password: origins.password,
-        targets: origins.vmIds,
-        ...(checked.settings.caCert === undefined ? {} : { caCert: origins.caCert }),
+    appliances: [
+      {
+        name: DEFAULT_APPLIANCE,
+        ...checked.settings,
+        provenance: {
+          applianceUrl: origins.applianceUrl,
+          username: origins.username,
+          password: origins.password,
+          targets: origins.vmIds,
+          ...(checked.settings.caCert === undefined ? {} : { caCert: origins.caCert }),
+        },
       },
-    },
+    ],
     problems: [],
   };
 }
