@@ -44,7 +44,7 @@ function report(given: Result[], extra: Partial<Report> = {}): Report {
 }
 
 describe('reportToTelemetry', () => {
-  it('writes one VmResult per VM, RunCompleted and the three metrics, all with runId and trigger', () => {
+  it('writes one VmResult per VM, ApplianceCompleted, RunCompleted and the metrics, all with runId, trigger and appliance', () => {
     const memory = createMemoryTelemetry();
     reportToTelemetry(
       report([
@@ -58,6 +58,7 @@ describe('reportToTelemetry', () => {
       'SnapshotCleanup.VmResult',
       'SnapshotCleanup.VmResult',
       'SnapshotCleanup.VmResult',
+      'SnapshotCleanup.ApplianceCompleted',
       'SnapshotCleanup.RunCompleted',
     ]);
     expect(memory.events[1]).toEqual({
@@ -68,12 +69,14 @@ describe('reportToTelemetry', () => {
         apiVersion: 'v1',
         dryRun: 'true',
         vmId: 'b',
+        appliance: 'default',
         outcome: 'InvalidId',
         error: 'not a VM id',
       },
       measurements: { durationMs: 0, attempts: 0 },
     });
-    expect(memory.events[3].measurements).toMatchObject({
+    expect(memory.events[4].properties.appliance).toBe('default');
+    expect(memory.events[4].measurements).toMatchObject({
       targets: 3,
       wouldDelete: 1,
       invalid: 1,
@@ -84,19 +87,103 @@ describe('reportToTelemetry', () => {
       {
         name: 'SnapshotCleanup.VmsSucceeded',
         value: 1,
-        properties: { runId: 'run-1', trigger: 'http', apiVersion: 'v1', dryRun: 'true' },
+        properties: {
+          runId: 'run-1',
+          trigger: 'http',
+          apiVersion: 'v1',
+          dryRun: 'true',
+          appliance: 'default',
+        },
       },
       {
         name: 'SnapshotCleanup.VmsFailed',
         value: 2,
-        properties: { runId: 'run-1', trigger: 'http', apiVersion: 'v1', dryRun: 'true' },
+        properties: {
+          runId: 'run-1',
+          trigger: 'http',
+          apiVersion: 'v1',
+          dryRun: 'true',
+          appliance: 'default',
+        },
       },
       {
         name: 'SnapshotCleanup.RunDurationMs',
         value: 5000,
-        properties: { runId: 'run-1', trigger: 'http', apiVersion: 'v1', dryRun: 'true' },
+        properties: {
+          runId: 'run-1',
+          trigger: 'http',
+          apiVersion: 'v1',
+          dryRun: 'true',
+          appliance: 'default',
+        },
       },
     ]);
+  });
+
+  it('splits events and metrics by appliance in a run over several', () => {
+    const memory = createMemoryTelemetry();
+    const results: VmResult[] = [
+      { vmId: 'x', appliance: 'weu', outcome: 'Succeeded', attempts: 1, durationMs: 5, deletedSnapshots: 2 },
+      { vmId: 'x', appliance: 'customer-b', outcome: 'Skipped', attempts: 0, durationMs: 0 },
+      {
+        vmId: 'y',
+        appliance: 'weu',
+        outcome: 'Excluded',
+        attempts: 0,
+        durationMs: 0,
+        excludedBy: 'controller VM',
+      },
+    ];
+    reportToTelemetry(
+      {
+        ...report([]),
+        results,
+        totals: computeTotals(results),
+        appliances: [
+          {
+            name: 'weu',
+            origin: 'https://a.example',
+            apiVersion: 'v8.1',
+            totals: computeTotals(results.filter((r) => r.appliance === 'weu')),
+          },
+          {
+            name: 'customer-b',
+            origin: 'https://10.20.0.4',
+            apiVersion: null,
+            totals: computeTotals(results.filter((r) => r.appliance === 'customer-b')),
+            failure: { kind: 'unreachable', message: 'refused' },
+          },
+        ],
+      },
+      memory,
+    );
+    const appliances = memory.events.filter((e) => e.name === 'SnapshotCleanup.ApplianceCompleted');
+    expect(
+      appliances.map((e) => [e.properties.appliance, e.properties.applianceOrigin, e.properties.failureKind]),
+    ).toEqual([
+      ['weu', 'https://a.example', undefined],
+      ['customer-b', 'https://10.20.0.4', 'unreachable'],
+    ]);
+    expect(appliances[0].measurements).toMatchObject({ targets: 2, succeeded: 1, excluded: 1 });
+    const vm = memory.events.filter((e) => e.name === 'SnapshotCleanup.VmResult');
+    expect(vm.map((e) => [e.properties.appliance, e.properties.vmId, e.properties.excludedBy])).toEqual([
+      ['weu', 'x', undefined],
+      ['customer-b', 'x', undefined],
+      ['weu', 'y', 'controller VM'],
+    ]);
+    const metric = (name: string) =>
+      memory.metrics.filter((m) => m.name === name).map((m) => [m.properties.appliance, m.value]);
+    expect(metric('SnapshotCleanup.VmsSucceeded')).toEqual([
+      ['weu', 2],
+      ['customer-b', 0],
+    ]);
+    expect(metric('SnapshotCleanup.VmsFailed')).toEqual([
+      ['weu', 0],
+      ['customer-b', 1],
+    ]);
+    expect(metric('SnapshotCleanup.SnapshotsDeleted')).toEqual([['weu', 2]]);
+    expect(metric('SnapshotCleanup.RunDurationMs')).toEqual([['weu,customer-b', 5000]]);
+    for (const item of [...memory.events, ...memory.metrics]) expect(item.properties.appliance).toBeTruthy();
   });
 
   it('carries a run failure (appliance unreachable) on RunCompleted, without apiVersion', () => {
@@ -108,10 +195,12 @@ describe('reportToTelemetry', () => {
       }),
       memory,
     );
-    expect(memory.events[0].properties).toEqual({
+    const runCompleted = memory.events.find((e) => e.name === 'SnapshotCleanup.RunCompleted');
+    expect(runCompleted?.properties).toEqual({
       runId: 'run-1',
       trigger: 'http',
       dryRun: 'true',
+      appliance: 'default',
       failureKind: 'auth',
       failureMessage: 'login refused, password=[REDACTED]',
     });
