@@ -25,6 +25,7 @@ const telemetry = withRunContext(base, { runId, trigger: 'timer', ...operationFr
 const results = [
   {
     vmId: 'vm-ok',
+    appliance: 'default',
     outcome: 'Succeeded',
     sessionId: 'sess-ok',
     sessionStatus: 'Success',
@@ -33,6 +34,7 @@ const results = [
   },
   {
     vmId: 'vm-warn',
+    appliance: 'default',
     outcome: 'Warning',
     sessionId: 'sess-warn',
     sessionStatus: 'Warning',
@@ -49,6 +51,7 @@ const results = [
   },
   {
     vmId: 'vm-failed',
+    appliance: 'default',
     outcome: 'Failed',
     attempts: 3,
     durationMs: 900,
@@ -56,6 +59,7 @@ const results = [
   },
   {
     vmId: 'vm-timeout',
+    appliance: 'default',
     outcome: 'TimedOut',
     sessionId: 'sess-slow',
     sessionStatus: 'Running',
@@ -74,6 +78,9 @@ const report = {
   duplicatesRemoved: 1,
   totals: computeTotals(results),
   results,
+  appliances: [
+    { name: 'default', origin: 'https://veeam.example.com', apiVersion: 'v8.1', totals: computeTotals(results) },
+  ],
 };
 
 reportToTelemetry(report, telemetry);
