@@ -52,7 +52,7 @@ export interface RunScenarioOptions {
   storageConnectionString?: string;
   sessionMs?: { min: number; max: number };
   heapSnapshotDir?: string;
-  heapSnapshotAtMs?: number;
+  heapSnapshotAtMs?: number | 'peak';
 }
 
 /** The default CLEANUP_CONCURRENCY, for the submission floor. */
