@@ -47,7 +47,7 @@ serveParent({
               .getEntries()
               .some(
                 (e) =>
-                  (e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+                  (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
               );
             // Right after a major GC heapUsed is close to the live size.
             if (major && process.memoryUsage().heapUsed > snapshotLive * 1.1) writeSnapshot(heapSnapshotDir);
