@@ -23,7 +23,7 @@ export interface BenchArgs {
   pkg: boolean;
   cpuProf?: string;
   heapSnapshot?: string;
-  heapSnapshotAtMs: number;
+  heapSnapshotAtMs: number | 'peak';
   engineFlags: readonly string[];
   output?: string;
   /** Every scenario, the baseline, cold start and package, with the standard setup: BENCHMARKS.md is rewritten. */
@@ -54,8 +54,8 @@ Runs:
 Profiling (engine child only):
   --cpu-prof DIR      write a V8 CPU profile of each engine child into DIR
   --heap-snapshot DIR write one heap snapshot of each engine child into DIR (v8.writeHeapSnapshot)
-  --heap-snapshot-at S  ... this many seconds into the run (default 6: a 10,000-VM run has submitted
-                      every delete and few sessions have ended)
+  --heap-snapshot-at S ... this many seconds into the run (default 6), or 'peak': after each major GC that
+                      leaves the live heap 10 % larger than at the last snapshot (the file keeps the largest)
   --engine-flag FLAG  pass a Node/V8 flag to the engine child, e.g. --engine-flag=--trace-gc (repeatable)
 
 Output:
@@ -137,7 +137,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     heapSnapshotAtMs:
       values['heap-snapshot-at'] === undefined
         ? 6_000
-        : positiveInt(values['heap-snapshot-at'], '--heap-snapshot-at', 3_600) * 1000,
+        : values['heap-snapshot-at'] === 'peak'
+          ? 'peak'
+          : positiveInt(values['heap-snapshot-at'], '--heap-snapshot-at', 3_600) * 1000,
     engineFlags: values['engine-flag'] ?? [],
     output: values.output,
   };

@@ -28,6 +28,14 @@ export interface ScenarioResult {
   lowerBoundMs: number;
   /** ceil(N / concurrency) sequential round trips: the floor of submitting every delete. */
   submitFloorMs: number;
+  /**
+   * Per-VM modes: the lower bound with the submission phase in it. The i-th delete (0-based, in target
+   * order) cannot go out before ⌊i / concurrency⌋ round trips, so no run ends before
+   * max_i(⌊i / concurrency⌋ · RTT + duration_i) + RTT.
+   */
+  submitBoundMs?: number;
+  /** submitBoundMs / wall. */
+  submitEfficiency?: number;
   efficiency: number;
   requests: RequestSplit;
   perVm: RequestSplit;
@@ -52,7 +60,7 @@ export interface RunScenarioOptions {
   storageConnectionString?: string;
   sessionMs?: { min: number; max: number };
   heapSnapshotDir?: string;
-  heapSnapshotAtMs?: number;
+  heapSnapshotAtMs?: number | 'peak';
 }
 
 /** The default CLEANUP_CONCURRENCY, for the submission floor. */
@@ -138,6 +146,8 @@ export async function runScenario(
     const requests = splitRequests(counters);
     const longest = longestSessionMs(fleet);
     const lowerBoundMs = longest + rttMs;
+    const submitBound =
+      scenario.mode === 'v1' || scenario.mode === 'v8.1' ? submissionBoundMs(fleet, rttMs) : undefined;
     const problems = checkRun(fleet, result, counters, scenario.mode);
     return {
       scenario,
@@ -149,6 +159,9 @@ export async function runScenario(
         Math.ceil((scenario.mode === 'batch' ? Math.ceil(fleet.length / 100) : fleet.length) / CONCURRENCY) *
         rttMs,
       efficiency: lowerBoundMs / result.wallMs,
+      ...(submitBound === undefined
+        ? {}
+        : { submitBoundMs: submitBound, submitEfficiency: submitBound / result.wallMs }),
       requests,
       perVm: perVm(requests, fleet.length),
       peakRssMb: result.peakRssBytes / 1_048_576,
@@ -165,6 +178,14 @@ export async function runScenario(
     await engine?.stop();
     await sim.close();
   }
+}
+
+export function submissionBoundMs(fleet: readonly SimVmSpec[], rttMs: number, concurrency = CONCURRENCY) {
+  const last = fleet.reduce(
+    (max, vm, i) => Math.max(max, Math.floor(i / concurrency) * rttMs + (vm.sessionDurationMs ?? 0)),
+    0,
+  );
+  return last + rttMs;
 }
 
 /** What a correct run looks like: every target once, all Succeeded, each deleted exactly once. */

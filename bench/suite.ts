@@ -23,7 +23,8 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 
 function runLine(result: ScenarioResult, label: string): string {
   return (
-    `${label}: ${(result.wallMs / 1000).toFixed(2)} s, efficiency ${result.efficiency.toFixed(3)}, ` +
+    `${label}: ${(result.wallMs / 1000).toFixed(2)} s, efficiency ${result.efficiency.toFixed(3)}` +
+    `${result.submitEfficiency === undefined ? '' : ` (${result.submitEfficiency.toFixed(3)} with submission)`}, ` +
     `${result.perVm.total.toFixed(2)} req/VM, ${result.peakRssMb.toFixed(0)} MB RSS ` +
     `(heap ${result.peakHeapMb.toFixed(0)} MB), load ${result.load.toFixed(2)}` +
     `${result.heapSnapshot ? `, snapshot ${result.heapSnapshot}` : ''}${result.correct ? '' : ' INCORRECT'}`

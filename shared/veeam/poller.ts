@@ -49,13 +49,15 @@ export function createPoller<TState, TResult, TProgress>(
 
   async function loop(abortSignal?: AbortSignal): Promise<TResult> {
     let notBefore = 0;
+    let deadline = config.deadline(state);
+    // A wait never passes the deadline, and at the deadline the wait ends: no last poll, so a run's
+    // wind-down costs no requests. One closure for every wait of this poller, not one per wait.
+    const dueAt = () => Math.min(Math.max(config.now() + config.nextDelayMs(state), notBefore), deadline);
+    const replan = config.replans ? dueAt : undefined;
     while (!config.isDone(state)) {
-      const deadline = config.deadline(state);
-      // A wait never passes the deadline, and at the deadline the wait ends: no last poll, so a run's
-      // wind-down costs no requests.
-      const dueAt = () => Math.min(Math.max(config.now() + config.nextDelayMs(state), notBefore), deadline);
+      deadline = config.deadline(state);
       for (let due = dueAt(); due > config.now(); due = dueAt()) {
-        await config.scheduler.waitUntil(due, abortSignal, config.replans ? dueAt : undefined);
+        await config.scheduler.waitUntil(due, abortSignal, replan);
       }
       if (config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });
       const step = await config.poll(state, { abortSignal });

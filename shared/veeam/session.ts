@@ -113,7 +113,7 @@ export function createSessionPoller(
     polls: 0,
     failedPolls: 0,
     lastStatus: session.status,
-    session,
+    session: slim(session),
   });
 }
 
@@ -139,13 +139,18 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     isDone: (s) => isTerminalStatus(s.lastStatus),
     nextDelayMs: (s) => deps.reader.align(deps.policy.nextDelayMs(intervalContext(s))),
     replans: deps.policy.learns === true,
+    // The state is updated in place: it lives for the whole wait of a session, so a fresh copy per poll
+    // would be promoted to the old generation and left there as garbage at the next poll, thousands of
+    // times per run.
     async poll(s) {
       let read;
       try {
         read = await deps.reader.read(s.sessionId, s.pollPath, routeOf(s.pollPath), s.type);
       } catch (error) {
         if (!isTransientError(error) || s.failedPolls + 1 >= MAX_CONSECUTIVE_POLL_FAILURES) throw error;
-        return { state: { ...s, polls: s.polls + 1, failedPolls: s.failedPolls + 1 }, done: false };
+        s.polls += 1;
+        s.failedPolls += 1;
+        return { state: s, done: false };
       }
       const { session, retryAfterMs } = read;
       const done = isTerminalStatus(session.status);
@@ -157,21 +162,16 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
           Math.min(age, Math.max(s.lastPollElapsedMs ?? 0, measured)),
           s.lastPollElapsedMs,
         );
+        // Only the final answer is kept; a running one says nothing the status does not.
+        s.session = slim(session);
       } else {
         deps.policy.observeRunning?.(age, s.lastPollElapsedMs);
       }
-      return {
-        state: {
-          ...s,
-          session: slim(session),
-          polls: s.polls + 1,
-          failedPolls: 0,
-          lastStatus: session.status,
-          lastPollElapsedMs: age,
-        },
-        done,
-        retryAfterMs,
-      };
+      s.polls += 1;
+      s.failedPolls = 0;
+      s.lastStatus = session.status;
+      s.lastPollElapsedMs = age;
+      return { state: s, done, retryAfterMs };
     },
     async finish(s, outcome, { abortSignal }) {
       const base = { sessionId: s.sessionId, lastStatus: s.lastStatus, session: s.session, polls: s.polls };
@@ -211,8 +211,9 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
 }
 
 /**
- * What a poller keeps of the last answer: thousands of sessions are followed at once, and whatever each
- * keeps between polls is promoted to the old generation; links and job details are not needed any more.
+ * What a poller keeps of the submitted and the final answer: thousands of sessions are followed at once,
+ * and whatever each keeps between polls is promoted to the old generation; links and job details are not
+ * needed any more.
  */
 function slim(session: JobSession): JobSession {
   const { id, type, status, executionStartTime, executionStopTime, executionDuration } = session;
