@@ -56,7 +56,8 @@ export class RunContext {
   private tripped = false;
   private readonly journal?: RunJournal;
   private readonly stop: (reason: Error) => void;
-  private readonly journalWrites: Promise<void>[] = [];
+  /** Settlement writes still on their way; each leaves the set when done, so a long run holds no history. */
+  private readonly journalWrites = new Set<Promise<void>>();
   private halted = false;
   /** v8.1: the deletion sessions that existed when the run started (running, or within the look-back). */
   runningSessions?: DeletionSessionListing;
@@ -131,7 +132,7 @@ export class RunContext {
 
   /** Waits for every settled result to be in the journal. */
   async flushJournal(): Promise<void> {
-    await Promise.allSettled(this.journalWrites);
+    await Promise.allSettled([...this.journalWrites]);
   }
 
   /**
@@ -144,7 +145,10 @@ export class RunContext {
     if (recorded) {
       const unknown = this.interrupted && (result.outcome === 'TimedOut' || !journaled);
       if (this.journal && !unknown) {
-        this.journalWrites.push(this.record((j) => j.settled(recorded)).catch(() => {}));
+        const write: Promise<void> = this.record((j) => j.settled(recorded))
+          .catch(() => {})
+          .finally(() => this.journalWrites.delete(write));
+        this.journalWrites.add(write);
       }
       this.onProgress?.({
         appliance: this.book.appliance,
