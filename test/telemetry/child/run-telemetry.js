@@ -79,7 +79,12 @@ const report = {
   totals: computeTotals(results),
   results,
   appliances: [
-    { name: 'default', origin: 'https://veeam.example.com', apiVersion: 'v8.1', totals: computeTotals(results) },
+    {
+      name: 'default',
+      origin: 'https://veeam.example.com',
+      apiVersion: 'v8.1',
+      totals: computeTotals(results),
+    },
   ],
 };
 
