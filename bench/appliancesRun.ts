@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatApplianceResults, runAppliancesScenario, runDiscoveryScenario } from './appliances';
+import { runCommand } from './args';
 
 const USAGE = `Usage: npm run bench:appliances -- [--only discovery|appliances] [--vms N]
 
@@ -45,12 +46,4 @@ async function main(argv: string[]): Promise<number> {
   return results.every((r) => r.correct) ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommand(main);

@@ -157,3 +157,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     args.engineFlags.length === 0;
   return { ...args, wholeSuite };
 }
+
+/** Runs a bench command and sets the exit code: its own, or 1 with the stack for an unexpected error. */
+export function runCommand(main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

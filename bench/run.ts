@@ -4,7 +4,7 @@
  * ran. `--help` lists the flags (bench/args.ts); a selection only prints. The suite is loaded only after the
  * command line parsed, so --help and usage errors answer at once.
  */
-import { parseBenchArgs, USAGE, UsageError, type BenchArgs } from './args';
+import { parseBenchArgs, runCommand, USAGE, UsageError, type BenchArgs } from './args';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
@@ -23,12 +23,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return runSuite(args);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommand(main);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stricterLimit } from '../cleanup/plan';
 import { MIN_SUBMIT_WINDOW_MS, submitMarginFor } from '../cleanup/types';
 import type { ApplianceConfig, CleanupConfig } from '../config';
 import { parseDuration } from '../config/durations';
@@ -175,12 +176,11 @@ export function tightenableOf(
   config: Pick<CleanupConfig, 'dryRun'>,
   appliances: ReadonlyArray<Pick<ApplianceConfig, 'minAgeMs' | 'keepLatest'>>,
 ): TightenableConfig {
-  const strictest = (values: Array<number | undefined>) => {
-    const set = values.filter((v): v is number => v !== undefined);
-    return set.length > 0 ? Math.max(...set) : undefined;
-  };
-  const minAgeMs = strictest(appliances.map((a) => a.minAgeMs));
-  const keepLatest = strictest(appliances.map((a) => a.keepLatest));
+  const minAgeMs = appliances.reduce<number | undefined>((m, a) => stricterLimit(m, a.minAgeMs), undefined);
+  const keepLatest = appliances.reduce<number | undefined>(
+    (m, a) => stricterLimit(m, a.keepLatest),
+    undefined,
+  );
   return {
     dryRun: config.dryRun,
     ...(minAgeMs !== undefined ? { minAgeMs } : {}),

@@ -6,7 +6,8 @@ import { decideRetention, type PointDecision, type RetentionRule } from './reten
 import type { RetentionOverride } from './types';
 
 /** The stricter of two limits where larger keeps more; unset on one side means no limit there. */
-const stricter = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+export const stricterLimit = (a?: number, b?: number): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
 
 /**
  * An appliance's retention for this run, or undefined when neither limit is set (then every manual snapshot
@@ -16,8 +17,8 @@ export function retentionRuleOf(
   appliance: Pick<ApplianceConfig, 'minAgeMs' | 'keepLatest'>,
   override: RetentionOverride = {},
 ): RetentionRule | undefined {
-  const minAgeMs = stricter(override.minAgeMs, appliance.minAgeMs);
-  const keepLatest = stricter(override.keepLatest, appliance.keepLatest);
+  const minAgeMs = stricterLimit(override.minAgeMs, appliance.minAgeMs);
+  const keepLatest = stricterLimit(override.keepLatest, appliance.keepLatest);
   if (minAgeMs === undefined && keepLatest === undefined) return undefined;
   return {
     ...(minAgeMs !== undefined ? { minAgeMs } : {}),

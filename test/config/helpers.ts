@@ -1,5 +1,11 @@
 import { generate } from 'selfsigned';
-import { ConfigError, type ApplianceConfig, type CleanupConfig, type Targets } from '../../shared/config';
+import {
+  ConfigError,
+  type ApplianceConfig,
+  type CleanupConfig,
+  type CleanupPolicyDocument,
+  type Targets,
+} from '../../shared/config';
 
 /**
  * Awaits `attempt` and returns the ConfigError it must reject with. Pass `errorClass` when the code under test
@@ -40,4 +46,35 @@ export function onlyAppliance(config: CleanupConfig): ApplianceConfig {
 export function idsOf(appliance: ApplianceConfig): Targets {
   if (appliance.targets.kind !== 'ids') throw new Error(`appliance ${appliance.name} discovers its targets`);
   return appliance.targets.targets;
+}
+
+export const SUBSCRIPTION = '6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
+
+/** The issue's example policy, with real-looking ids; a fresh copy each call. */
+export function examplePolicy(): CleanupPolicyDocument {
+  return {
+    defaults: { minAge: 'P7D', keepLatest: 1, concurrency: 16 },
+    appliances: [
+      {
+        name: 'weu',
+        url: 'https://veeam-weu.example.com',
+        usernameSecret: 'veeam-weu-username',
+        passwordSecret: 'veeam-weu-password',
+        caCertSecret: 'veeam-weu-ca-cert',
+        apiVersion: 'auto',
+        targets: {
+          discover: { subscriptionIds: [SUBSCRIPTION], regions: ['westeurope'], nameContains: 'app-' },
+        },
+        exclude: { vmIds: [VM_B], names: ['sql-*', 'dc??'], resourceGroups: ['rg-legal-hold'] },
+      },
+      {
+        name: 'customer-b',
+        url: 'https://10.20.0.4',
+        usernameSecret: 'cb-username',
+        passwordSecret: 'cb-password',
+        targets: { vmIds: [VM_A, VM_B] },
+        retention: { minAge: 'P30D' },
+      },
+    ],
+  };
 }

@@ -1,38 +1,17 @@
-import { loadConfig, type CleanupPolicyDocument } from '../../shared/config';
-import { configErrorOf, idsOf, selfSignedPem, visibleText, VM_A, VM_B } from './helpers';
+import { loadConfig } from '../../shared/config';
+import {
+  configErrorOf,
+  examplePolicy,
+  idsOf,
+  selfSignedPem,
+  SUBSCRIPTION,
+  visibleText,
+  VM_A,
+  VM_B,
+} from './helpers';
 
 const CANARY = 'policy-canary-7d21';
-const SUBSCRIPTION = '6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
 const SOURCE = 'CLEANUP_POLICY (environment)';
-
-/** The example policy, with real-looking ids. */
-function examplePolicy(): CleanupPolicyDocument {
-  return {
-    defaults: { minAge: 'P7D', keepLatest: 1, concurrency: 16 },
-    appliances: [
-      {
-        name: 'weu',
-        url: 'https://veeam-weu.example.com',
-        usernameSecret: 'veeam-weu-username',
-        passwordSecret: 'veeam-weu-password',
-        caCertSecret: 'veeam-weu-ca-cert',
-        apiVersion: 'auto',
-        targets: {
-          discover: { subscriptionIds: [SUBSCRIPTION], regions: ['westeurope'], nameContains: 'app-' },
-        },
-        exclude: { vmIds: [VM_B], names: ['sql-*', 'dc??'], resourceGroups: ['rg-legal-hold'] },
-      },
-      {
-        name: 'customer-b',
-        url: 'https://10.20.0.4',
-        usernameSecret: 'cb-username',
-        passwordSecret: 'cb-password',
-        targets: { vmIds: [VM_A, VM_B] },
-        retention: { minAge: 'P30D' },
-      },
-    ],
-  };
-}
 
 /** The environment variables the example's secret references name. */
 function secretEnv(pem: string): Record<string, string> {

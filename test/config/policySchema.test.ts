@@ -4,45 +4,15 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { cleanupPolicyJsonSchema } from '../../shared/config';
 import { POLICY_SCHEMA_FILE, policySchemaText } from '../../dev/write-policy-schema';
+import { examplePolicy } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
-
-/** The issue's example policy, ids filled in. */
-const EXAMPLE = {
-  defaults: { minAge: 'P7D', keepLatest: 1, concurrency: 16 },
-  appliances: [
-    {
-      name: 'weu',
-      url: 'https://veeam-weu.example.com',
-      usernameSecret: 'veeam-weu-username',
-      passwordSecret: 'veeam-weu-password',
-      caCertSecret: 'veeam-weu-ca-cert',
-      apiVersion: 'auto',
-      targets: {
-        discover: {
-          subscriptionIds: ['6f1c2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f'],
-          regions: ['westeurope'],
-          nameContains: 'app-',
-        },
-      },
-      exclude: { vmIds: ['vm-legal-1'], names: ['sql-*', 'dc??'], resourceGroups: ['rg-legal-hold'] },
-    },
-    {
-      name: 'customer-b',
-      url: 'https://10.20.0.4',
-      usernameSecret: 'cb-username',
-      passwordSecret: 'cb-password',
-      targets: { vmIds: ['vm-1', 'vm-2'] },
-      retention: { minAge: 'P30D' },
-    },
-  ],
-};
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 const validate = ajv.compile(cleanupPolicyJsonSchema());
 
-const copy = (): any => JSON.parse(JSON.stringify(EXAMPLE));
+const copy = (): any => examplePolicy();
 
 describe('docs/cleanup-policy.schema.json', () => {
   it('is what `npm run policy-schema` generates from the zod schema (regenerate it when this fails)', () => {
@@ -50,7 +20,7 @@ describe('docs/cleanup-policy.schema.json', () => {
   });
 
   it('accepts the example policy', () => {
-    expect(validate(EXAMPLE)).toBe(true);
+    expect(validate(examplePolicy())).toBe(true);
     expect(validate.errors ?? null).toBeNull();
   });
 
