@@ -7,21 +7,21 @@ import type { TargetResult } from './types';
  */
 export class ResultBook {
   private readonly results = new Map<string, VmResult>();
-  private order: string[];
+  private readonly order: string[] = [];
+  private readonly known = new Set<string>();
 
   constructor(
     readonly appliance: string,
     order: readonly string[] = [],
   ) {
-    this.order = [...order];
+    this.add(order);
   }
 
   /** Adds targets found after the book was opened (discovery), keeping the order and skipping known ones. */
   add(vmIds: Iterable<string>): void {
-    const known = new Set(this.order);
     for (const vmId of vmIds) {
-      if (known.has(vmId)) continue;
-      known.add(vmId);
+      if (this.known.has(vmId)) continue;
+      this.known.add(vmId);
       this.order.push(vmId);
     }
   }
