@@ -6,7 +6,7 @@ import type { DeletionSessionListing, VeeamClient } from '../veeam/types';
 import { createApplianceBreaker, isBrokenCircuit } from './breaker';
 import { asError, failed, neverReachedAppliance } from './outcomes';
 import { ResultBook } from './results';
-import type { CleanupLogger, CleanupProgress, RunJournal, TargetResult } from './types';
+import type { CleanupLogger, CleanupProgress, Following, RunJournal, TargetResult } from './types';
 
 export interface RunContextOptions {
   client: VeeamClient;
@@ -44,10 +44,10 @@ export class RunContext {
   readonly deadline?: number;
   readonly maxSessionWaitMs: number;
   readonly statusUrl?: (sessionId: string) => string;
-  /** Bounds submissions in flight; a slot is released once the appliance accepted the delete. */
-  readonly submitSlot: ReturnType<typeof pLimit>;
+  /** Submissions in flight at once: the number of workers of `forEachTarget`. */
+  private readonly concurrency: number;
   /** Bounds the deletion sessions this run keeps running at once (no bound when not configured). */
-  readonly runningSlot: <T>(work: () => Promise<T>) => Promise<T>;
+  private readonly running?: pLimit.Limit;
   private readonly breaker;
   private readonly book: ResultBook;
   private readonly callerSignal?: AbortSignal;
@@ -76,11 +76,62 @@ export class RunContext {
     this.onProgress = options.onProgress;
     this.journal = options.journal;
     this.stop = options.stop;
-    this.submitSlot = pLimit(options.concurrency);
-    const running = options.maxRunningSessions ? pLimit(options.maxRunningSessions) : undefined;
-    this.runningSlot = running ? (work) => running(work) : (work) => work();
+    this.concurrency = options.concurrency;
+    this.running = options.maxRunningSessions ? pLimit(options.maxRunningSessions) : undefined;
     this.breaker = createApplianceBreaker({ threshold: options.breakerThreshold });
     this.submitBy = options.deadline === undefined ? undefined : options.deadline - options.submitMarginMs;
+  }
+
+  /**
+   * Runs the submission phase of every target on `concurrency` workers: a worker takes the next target once
+   * its last one was accepted (or failed), and the session follow that a submission returns goes on
+   * detached. So a run over 10,000 VMs holds no queue of waiting work, only the sessions it follows.
+   */
+  async forEachTarget<T>(
+    targets: readonly T[],
+    submit: (target: T) => Promise<Following | undefined>,
+  ): Promise<void> {
+    const follows = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const following = await submit(targets[next++]);
+        if (!following) continue;
+        // Handled at once, rethrown at the end: a follow that rejects early must not be an unhandled one.
+        const done: Promise<void> = following.done
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => follows.delete(done));
+        follows.add(done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, targets.length) }, worker));
+    while (follows.size > 0) await Promise.all(follows);
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Takes a running-session slot (when a cap is configured) for `work`, which resolves once its delete
+   * was answered; the slot is held until the session it started ended.
+   */
+  async holdingRunningSlot<T>(
+    work: () => Promise<Following<T> | undefined>,
+  ): Promise<Following<T> | undefined> {
+    if (!this.running) return work();
+    const release = await new Promise<() => void>((granted) => {
+      void this.running!(() => new Promise<void>((released) => granted(released)));
+    });
+    let following: Following<T> | undefined;
+    try {
+      following = await work();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (!following) release();
+    return following && { done: following.done.finally(release) };
   }
 
   /** Sessions a delete guard must never adopt as its own answer: they existed before this run. */

@@ -11,49 +11,41 @@ export interface FollowStart {
   note?: string;
 }
 
+type FollowResult =
+  SessionResult | { unknown: 'interrupted' | 'lost'; sessionId: string; lastStatus: string };
+
+/** What a target's result needs of its start once the session is being polled. */
+type FollowFacts = Pick<FollowStart, 'attempts' | 'startedAt' | 'note'>;
+
 /**
  * Polls one session until it ends, the run's deadline or maxSessionWait passes, or the run stops. Resolves
  * with the session's result; an end this run did not see is a TimedOut result (never a rejection), and a
  * session lost to an outage or an interruption is reported as such, with its id, because its result is
- * unknown rather than failed.
+ * unknown rather than failed. Thousands are followed at once, so it keeps no frame of its own while the
+ * poller waits, and nothing of the delete answer but what the poller took.
  */
-export async function followSession(
-  run: RunContext,
-  start: FollowStart,
-  vmId?: string,
-): Promise<SessionResult | { unknown: 'interrupted' | 'lost'; sessionId: string; lastStatus: string }> {
+export function followSession(run: RunContext, start: FollowStart, vmId?: string): Promise<FollowResult> {
   const poller = run.client.createSessionPoller(start.session, {
     maxWaitMs: run.maxSessionWaitMs,
     deadline: run.deadline,
     ...(vmId ? { vmId } : {}),
   });
-  let lastStatus = start.session.status;
-  poller.onProgress((p) => {
-    lastStatus = p.status;
-  });
-  try {
-    return await poller.pollUntilDone({ abortSignal: run.signal });
-  } catch {
-    const sessionId = start.session.id;
+  return poller.pollUntilDone({ abortSignal: run.signal }).catch((): FollowResult => {
+    const { sessionId, status: lastStatus } = poller.getOperationState();
     // The run's own hard stop after the deadline ends the wait exactly like the deadline inside the poller.
     if (run.signal.aborted && !run.interrupted)
       return { sessionId, status: 'TimedOut', lastStatus, polls: 0 };
     return { unknown: run.interrupted ? 'interrupted' : 'lost', sessionId, lastStatus };
-  }
+  });
 }
 
 /** Follows a session of one VM and settles that VM. */
-export async function followAndSettle(run: RunContext, vmId: string, start: FollowStart): Promise<void> {
-  const result = await followSession(run, start);
-  run.settle(resultFor(run, vmId, start, result));
+export function followAndSettle(run: RunContext, vmId: string, start: FollowStart): Promise<void> {
+  const facts: FollowFacts = { attempts: start.attempts, startedAt: start.startedAt, note: start.note };
+  return followSession(run, start).then((result) => run.settle(resultFor(run, vmId, facts, result)));
 }
 
-export function resultFor(
-  run: RunContext,
-  vmId: string,
-  start: FollowStart,
-  result: Awaited<ReturnType<typeof followSession>>,
-) {
+export function resultFor(run: RunContext, vmId: string, start: FollowFacts, result: FollowResult) {
   const facts: SessionFacts = {
     vmId,
     attempts: start.attempts,

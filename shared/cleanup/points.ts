@@ -5,7 +5,7 @@ import { followSession } from './follow';
 import { asError, attemptsOf, logOf, neverReachedAppliance } from './outcomes';
 import { planRetention, plannedSnapshot, type RetentionPlan } from './plan';
 import type { RetentionRule } from './retention';
-import type { TargetResult } from './types';
+import type { Following, TargetResult } from './types';
 import { followRunning, recordSubmitting } from './submit';
 import { isBrokenCircuit } from './breaker';
 
@@ -23,43 +23,41 @@ interface PointOutcome {
 /**
  * Retention for one VM: list its restore points, decide each manual one, and delete the due ones one by one
  * (never the bulk call, which would take the kept ones too). Each delete goes through the delete guard and
- * its session is followed; the VM's outcome sums up its snapshots.
+ * its session is followed; the VM's outcome sums up its snapshots. Resolves once the due deletes were
+ * sent; the VM settles when `done` does.
  */
 export async function cleanByRetention(
   run: RunContext,
   vmId: string,
   rule: RetentionRule,
   runStartedAt: number,
-): Promise<void> {
+): Promise<Following | undefined> {
   const adopted = followRunning(run, vmId);
-  if (adopted) return adopted;
+  if (adopted) return { done: adopted };
+  if (!run.canSubmit()) return undefined;
   const startedAt = run.now();
-  // The listing and the VM's deletes share one submission slot, one request after the other: a VM that
-  // went back to the end of the queue between its points would finish long after the rest.
+  let plan: RetentionPlan;
+  try {
+    plan = await planRetention(run, vmId, rule, runStartedAt);
+  } catch (error) {
+    run.settleError(vmId, error, startedAt, 0);
+    return undefined;
+  }
+  // The listing and the VM's deletes take one worker, one request after the other: a VM that went back to
+  // the end of the line between its points would finish long after the rest.
   const sessionIds: string[] = [];
   const outcomes: Array<Promise<PointOutcome | undefined>> = [];
-  let due = 0;
-  const plan = await run.submitSlot(async () => {
-    if (!run.canSubmit()) return undefined;
-    let planned: RetentionPlan;
-    try {
-      planned = await planRetention(run, vmId, rule, runStartedAt);
-    } catch (error) {
-      run.settleError(vmId, error, startedAt, 0);
-      return undefined;
-    }
-    for (const decision of planned.decisions.filter((d) => d.action === 'delete')) {
-      due += 1;
-      const point = deletePoint(run, vmId, plannedSnapshot(planned, decision), sessionIds);
-      outcomes.push(point.outcome);
-      if (!(await point.sent)) break;
-    }
-    return planned;
-  });
-  if (!plan) return;
-  const settled = await Promise.all(outcomes);
-  if (due > 0 && settled.every((o) => o === undefined)) return; // nothing sent: the stop reason
-  run.settle(retentionResult(plan, settled, run.now() - startedAt, run.statusUrl));
+  const due = plan.decisions.filter((d) => d.action === 'delete');
+  for (const decision of due) {
+    const point = deletePoint(run, vmId, plannedSnapshot(plan, decision), sessionIds);
+    outcomes.push(point.outcome);
+    if (!(await point.sent)) break;
+  }
+  const settleVm = (settled: Array<PointOutcome | undefined>) => {
+    if (due.length > 0 && settled.every((o) => o === undefined)) return; // nothing sent: the stop reason
+    run.settle(retentionResult(plan, settled, run.now() - startedAt, run.statusUrl));
+  };
+  return { done: Promise.all(outcomes).then(settleVm) };
 }
 
 /** The dry run of retention: the plan alone, nothing sent. */
@@ -68,29 +66,28 @@ export async function planOnly(
   vmId: string,
   rule: RetentionRule,
   runStartedAt: number,
-): Promise<void> {
-  await run.submitSlot(async () => {
-    if (!run.canSubmit()) return;
-    const startedAt = run.now();
-    try {
-      const plan = await planRetention(run, vmId, rule, runStartedAt);
-      const snapshots = plan.decisions.map((d) => plannedSnapshot(plan, d));
-      run.settle({
-        vmId,
-        outcome: 'WouldDelete',
-        attempts: 0,
-        durationMs: run.now() - startedAt,
-        snapshots,
-        ...countsOf(snapshots),
-      });
-    } catch (error) {
-      run.settleError(vmId, error, startedAt, 0);
-    }
-  });
+): Promise<undefined> {
+  if (!run.canSubmit()) return undefined;
+  const startedAt = run.now();
+  try {
+    const plan = await planRetention(run, vmId, rule, runStartedAt);
+    const snapshots = plan.decisions.map((d) => plannedSnapshot(plan, d));
+    run.settle({
+      vmId,
+      outcome: 'WouldDelete',
+      attempts: 0,
+      durationMs: run.now() - startedAt,
+      snapshots,
+      ...countsOf(snapshots),
+    });
+  } catch (error) {
+    run.settleError(vmId, error, startedAt, 0);
+  }
+  return undefined;
 }
 
 /**
- * Deletes one restore point (the caller holds a submission slot) and follows its session. `sent` resolves
+ * Deletes one restore point (on the VM's worker) and follows its session. `sent` resolves
  * once the DELETE was answered (false when it was never sent); `outcome` when its session ended (undefined
  * when never sent). The running-session slot is held from before the DELETE until the session ended.
  */
@@ -102,32 +99,43 @@ function deletePoint(
 ): { sent: Promise<boolean>; outcome: Promise<PointOutcome | undefined> } {
   let markSent: (sent: boolean) => void = () => {};
   const sent = new Promise<boolean>((resolve) => (markSent = resolve));
-  const outcome = run.runningSlot(async () => {
-    const answer = await (async () => {
-      if (!run.canSubmit() || !(await recordSubmitting(run, [vmId]))) return undefined;
-      run.submitted(vmId);
-      try {
-        const submission = await run.guarded(() =>
-          run.client.deleteRestorePoint(vmId, planned.id, {
-            abortSignal: run.signal,
-            knownSessionIds: run.knownSessionIds,
-          }),
-        );
-        if (submission.kind === 'session') {
-          sessionIds.push(submission.session.id);
-          await run.record((j) => j.submitted(vmId, [...sessionIds])).catch(() => {});
-        }
-        return { submission };
-      } catch (error) {
-        return { error };
-      }
-    })();
-    markSent(answer !== undefined);
-    if (!answer) return undefined;
-    if ('error' in answer) return failedPoint(run, planned, answer.error);
-    return settlePoint(run, planned, answer.submission);
-  });
-  return { sent, outcome: outcome.finally(() => markSent(false)) };
+  const outcome = run
+    .holdingRunningSlot(async () => {
+      const answer = await sendPoint(run, vmId, planned, sessionIds);
+      markSent(answer !== undefined);
+      if (!answer) return undefined;
+      if ('error' in answer) return { done: Promise.resolve(failedPoint(run, planned, answer.error)) };
+      return { done: settlePoint(run, planned, answer.submission) };
+    })
+    .then((following) => following?.done)
+    .finally(() => markSent(false));
+  return { sent, outcome };
+}
+
+/** The DELETE of one restore point, through the delete guard; undefined when it was never sent. */
+async function sendPoint(
+  run: RunContext,
+  vmId: string,
+  planned: SnapshotInfo,
+  sessionIds: string[],
+): Promise<{ submission: PointDeleteSubmission } | { error: unknown } | undefined> {
+  if (!run.canSubmit() || !(await recordSubmitting(run, [vmId]))) return undefined;
+  run.submitted(vmId);
+  try {
+    const submission = await run.guarded(() =>
+      run.client.deleteRestorePoint(vmId, planned.id, {
+        abortSignal: run.signal,
+        knownSessionIds: run.knownSessionIds,
+      }),
+    );
+    if (submission.kind === 'session') {
+      sessionIds.push(submission.session.id);
+      await run.record((j) => j.submitted(vmId, [...sessionIds])).catch(() => {});
+    }
+    return { submission };
+  } catch (error) {
+    return { error };
+  }
 }
 
 async function settlePoint(

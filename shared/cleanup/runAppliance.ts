@@ -15,7 +15,7 @@ import { cleanByRetention, planOnly } from './points';
 import { ResultBook } from './results';
 import { resumeTargets } from './resume';
 import { selectTargets } from './selectTargets';
-import { deleteInBatches, deleteVm } from './submit';
+import { deleteInBatches, deleteVms } from './submit';
 import type { CleanupLogger, ResumeState, RunCleanupOptions } from './types';
 
 /** What the run hands each of its appliances. */
@@ -202,14 +202,15 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
       ? await resumeTargets(context, resume, apiVersion)
       : { handled: new Set<string>(), following: Promise.resolve() };
     const fresh = open.filter((vmId) => !resumed.handled.has(vmId));
-    const each = (work: (vmId: string) => Promise<void>) => Promise.all(fresh.map(work));
     const startedAtMs = run.startedAtMs;
-    if (retention && run.dryRun) await each((vmId) => planOnly(context, vmId, retention, startedAtMs));
-    else if (retention) await each((vmId) => cleanByRetention(context, vmId, retention, startedAtMs));
-    else if (run.dryRun) await each((vmId) => planBulk(context, vmId));
+    if (retention && run.dryRun) {
+      await context.forEachTarget(fresh, (vmId) => planOnly(context, vmId, retention, startedAtMs));
+    } else if (retention) {
+      await context.forEachTarget(fresh, (vmId) => cleanByRetention(context, vmId, retention, startedAtMs));
+    } else if (run.dryRun) await context.forEachTarget(fresh, (vmId) => planBulk(context, vmId));
     else if (appliance.batch && apiVersion === 'v8.1') {
       await deleteInBatches(context, fresh, options.batchSize ?? 100);
-    } else await each((vmId) => deleteVm(context, vmId));
+    } else await deleteVms(context, fresh);
     await resumed.following;
     const result = stopped();
     await context.flushJournal();
@@ -222,21 +223,20 @@ export async function runAppliance(run: ApplianceRunOptions): Promise<ApplianceR
 }
 
 /** Dry run without retention: what the bulk call would remove. */
-async function planBulk(run: RunContext, vmId: string): Promise<void> {
-  await run.submitSlot(async () => {
-    if (!run.canSubmit()) return;
-    const startedAt = run.now();
-    try {
-      const plan = await run.guarded(() => run.client.planDeletion(vmId, { abortSignal: run.signal }));
-      run.settle({
-        vmId,
-        outcome: 'WouldDelete',
-        attempts: 0,
-        durationMs: run.now() - startedAt,
-        ...(plan.snapshots ? { snapshots: plan.snapshots } : {}),
-      });
-    } catch (error) {
-      run.settleError(vmId, error, startedAt, 0);
-    }
-  });
+async function planBulk(run: RunContext, vmId: string): Promise<undefined> {
+  if (!run.canSubmit()) return undefined;
+  const startedAt = run.now();
+  try {
+    const plan = await run.guarded(() => run.client.planDeletion(vmId, { abortSignal: run.signal }));
+    run.settle({
+      vmId,
+      outcome: 'WouldDelete',
+      attempts: 0,
+      durationMs: run.now() - startedAt,
+      ...(plan.snapshots ? { snapshots: plan.snapshots } : {}),
+    });
+  } catch (error) {
+    run.settleError(vmId, error, startedAt, 0);
+  }
+  return undefined;
 }

@@ -3,22 +3,15 @@ import type { DeleteSubmission } from '../veeam/types';
 import type { RunContext } from './context';
 import { followAndSettle, followBatch, type FollowStart } from './follow';
 import { attemptsOf } from './outcomes';
+import type { Following } from './types';
 
 /**
- * A target whose delete was accepted; `done` follows its session to the end. Wrapped in an object so that
- * returning it from a concurrency slot does not hold the slot until the session ends.
+ * Deletes every manual snapshot of each VM with the bulk call (no retention), one request per VM. A
+ * worker moves on once the appliance accepted a delete; a running-session slot is held until the session
+ * ended.
  */
-export type Following = { done: Promise<void> };
-
-/**
- * Deletes every manual snapshot of one VM with the bulk call (no retention). The submission slot is
- * released once the appliance accepted the delete; the running-session slot only when the session ended.
- */
-export function deleteVm(run: RunContext, vmId: string): Promise<void> {
-  return run.runningSlot(async () => {
-    const following = await run.submitSlot(() => submitVm(run, vmId));
-    await following?.done;
-  });
+export function deleteVms(run: RunContext, vmIds: readonly string[]): Promise<void> {
+  return run.forEachTarget(vmIds, (vmId) => run.holdingRunningSlot(() => submitVm(run, vmId)));
 }
 
 async function submitVm(run: RunContext, vmId: string): Promise<Following | undefined> {
@@ -101,14 +94,7 @@ export async function deleteInBatches(
   }
   const chunks: string[][] = [];
   for (let i = 0; i < fresh.length; i += size) chunks.push(fresh.slice(i, i + size));
-  await Promise.all(
-    chunks.map((chunk) =>
-      run.runningSlot(async () => {
-        const following = await run.submitSlot(() => submitBatch(run, chunk));
-        await following?.done;
-      }),
-    ),
-  );
+  await run.forEachTarget(chunks, (chunk) => run.holdingRunningSlot(() => submitBatch(run, chunk)));
   await Promise.all(follows);
 }
 

@@ -129,3 +129,9 @@ export function submitWindowMs(windowMs: number): number {
 export function windDownAllowanceMs(windowMs: number): number {
   return Math.min(2_000, Math.max(100, windowMs * 0.05));
 }
+
+/**
+ * A target whose submission was accepted; `done` follows its session to the end. Wrapped in an object so
+ * that resolving a submission with it does not wait for the session.
+ */
+export type Following<T = void> = { done: Promise<T> };

@@ -15,7 +15,12 @@ import { createAdaptiveIntervalPolicy } from './interval';
 import { RETRY_DEFAULTS, withRetry, type GuardedSend, type RetryRuntime } from './retry';
 import { systemClock } from '../clock';
 import { createScheduler } from './scheduler';
-import { createSessionPoller, restoreSessionPoller, type SessionAdapterDeps } from './session';
+import {
+  createSessionAdapter,
+  createSessionPoller,
+  restoreSessionPoller,
+  type SessionAdapter,
+} from './session';
 import { itemsForVm, lastEntries, parseSessionLog, vmStatus, type LogItem } from './sessionLog';
 import { createSessionReader } from './sessionReader';
 import { createTransport, type TransportRequest, type TransportResponse } from './transport';
@@ -146,16 +151,25 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     }
     return reader;
   };
-  const adapterDeps = (p: ApiProfile): SessionAdapterDeps => ({
-    origin: transport.origin,
-    basePath,
-    scheduler,
-    reader: readerFor(p),
-    policy,
-    getLog: (lp, sessionId, abortSignal) => readLog(lp, sessionId, abortSignal),
-    onWarning: warn,
-    now,
-  });
+  // One adapter per API version for every poller of this client: per-poller closures would be thousands.
+  const adapters = new Map<ApiProfile['version'], SessionAdapter>();
+  const adapterFor = (p: ApiProfile): SessionAdapter => {
+    let adapter = adapters.get(p.version);
+    if (!adapter) {
+      adapter = createSessionAdapter({
+        origin: transport.origin,
+        basePath,
+        scheduler,
+        reader: readerFor(p),
+        policy,
+        getLog: (lp, sessionId, abortSignal) => readLog(lp, sessionId, abortSignal),
+        onWarning: warn,
+        now,
+      });
+      adapters.set(p.version, adapter);
+    }
+    return adapter;
+  };
   const requireProfile = (): ApiProfile => {
     if (!apiVersion) throw new Error('createSessionPoller: call connect() (or submit a delete) first');
     return PROFILES[apiVersion];
@@ -307,10 +321,10 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     logout: (callOptions = {}) => auth.logout(callOptions.abortSignal),
     createSessionPoller(session, pollerOptions) {
       const p = requireProfile();
-      return createSessionPoller(adapterDeps(p), p, session, pollerOptions);
+      return createSessionPoller(adapterFor(p), p, session, pollerOptions);
     },
     restorePoller(serialized) {
-      return restoreSessionPoller(adapterDeps(requireProfile()), serialized);
+      return restoreSessionPoller(adapterFor(requireProfile()), serialized);
     },
     get requestCounts() {
       return { ...counts };

@@ -12,8 +12,12 @@ export interface PollStep<TState> {
   retryAfterMs?: number;
 }
 
-export interface PollerConfig<TState, TResult, TProgress> {
-  state: TState;
+/**
+ * How to poll one kind of operation. It is stateless (every function takes the operation's state), so one
+ * adapter serves every poller of a client: thousands of sessions are followed at once, and closures per
+ * poller would be promoted to the old generation for the whole wait.
+ */
+export interface PollerAdapter<TState, TResult, TProgress> {
   scheduler: Scheduler;
   now(): number;
   /** Epoch ms at which waiting ends with a timeout. */
@@ -37,53 +41,76 @@ export interface PollerLike<TResult, TProgress> {
   isDone(): boolean;
   pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<TResult>;
   onProgress(callback: (progress: TProgress) => void): () => void;
+  /** The operation's progress now, as the last poll left it. */
+  getOperationState(): TProgress;
   serialize(): string;
 }
 
-export function createPoller<TState, TResult, TProgress>(
-  config: PollerConfig<TState, TResult, TProgress>,
-): PollerLike<TResult, TProgress> {
-  let state = config.state;
-  const listeners = new Set<(progress: TProgress) => void>();
-  let resultPromise: Promise<TResult> | undefined;
+export class Poller<TState, TResult, TProgress> implements PollerLike<TResult, TProgress> {
+  private listeners?: Set<(progress: TProgress) => void>;
+  private result?: Promise<TResult>;
+  /** Not before this epoch ms, because the appliance asked for a pause (Retry-After). */
+  private notBefore = 0;
 
-  async function loop(abortSignal?: AbortSignal): Promise<TResult> {
-    let notBefore = 0;
-    let deadline = config.deadline(state);
-    // A wait never passes the deadline, and at the deadline the wait ends: no last poll, so a run's
-    // wind-down costs no requests. One closure for every wait of this poller, not one per wait.
-    const dueAt = () => Math.min(Math.max(config.now() + config.nextDelayMs(state), notBefore), deadline);
-    const replan = config.replans ? dueAt : undefined;
-    while (!config.isDone(state)) {
-      deadline = config.deadline(state);
-      for (let due = dueAt(); due > config.now(); due = dueAt()) {
-        await config.scheduler.waitUntil(due, abortSignal, replan);
-      }
-      if (config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });
-      const step = await config.poll(state, { abortSignal });
-      state = step.state;
-      notBefore = step.retryAfterMs ? config.now() + step.retryAfterMs : 0;
-      const progress = config.progress(state);
-      for (const listener of listeners) listener(progress);
-      if (!step.done && config.now() >= deadline) return config.finish(state, 'timedOut', { abortSignal });
-    }
-    return config.finish(state, 'done', { abortSignal });
+  constructor(
+    private readonly adapter: PollerAdapter<TState, TResult, TProgress>,
+    private state: TState,
+  ) {}
+
+  isDone(): boolean {
+    return this.adapter.isDone(this.state);
   }
 
-  return {
-    isDone: () => config.isDone(state),
-    pollUntilDone(options = {}) {
-      resultPromise ??= loop(options.abortSignal).catch((error) => {
-        // An aborted or failed wait can be resumed by a later call.
-        resultPromise = undefined;
-        throw error;
-      });
-      return resultPromise;
-    },
-    onProgress(callback) {
-      listeners.add(callback);
-      return () => listeners.delete(callback);
-    },
-    serialize: () => config.serialize(state),
-  };
+  pollUntilDone(options: { abortSignal?: AbortSignal } = {}): Promise<TResult> {
+    this.result ??= this.loop(options.abortSignal).catch((error) => {
+      // An aborted or failed wait can be resumed by a later call.
+      this.result = undefined;
+      throw error;
+    });
+    return this.result;
+  }
+
+  onProgress(callback: (progress: TProgress) => void): () => void {
+    (this.listeners ??= new Set()).add(callback);
+    return () => this.listeners?.delete(callback);
+  }
+
+  getOperationState(): TProgress {
+    return this.adapter.progress(this.state);
+  }
+
+  serialize(): string {
+    return this.adapter.serialize(this.state);
+  }
+
+  /** A wait never passes the deadline, and at the deadline the wait ends: a wind-down costs no requests. */
+  private dueAt(deadline: number): number {
+    const { adapter } = this;
+    return Math.min(Math.max(adapter.now() + adapter.nextDelayMs(this.state), this.notBefore), deadline);
+  }
+
+  private async loop(abortSignal?: AbortSignal): Promise<TResult> {
+    const { adapter } = this;
+    let deadline = adapter.deadline(this.state);
+    // One closure for every wait of this poller, and only when the scheduler re-asks.
+    const replan = adapter.replans ? () => this.dueAt(deadline) : undefined;
+    while (!adapter.isDone(this.state)) {
+      deadline = adapter.deadline(this.state);
+      for (let due = this.dueAt(deadline); due > adapter.now(); due = this.dueAt(deadline)) {
+        await adapter.scheduler.waitUntil(due, abortSignal, replan);
+      }
+      if (adapter.now() >= deadline) return adapter.finish(this.state, 'timedOut', { abortSignal });
+      const step = await adapter.poll(this.state, { abortSignal });
+      this.state = step.state;
+      this.notBefore = step.retryAfterMs ? adapter.now() + step.retryAfterMs : 0;
+      if (this.listeners?.size) {
+        const progress = adapter.progress(this.state);
+        for (const listener of this.listeners) listener(progress);
+      }
+      if (!step.done && adapter.now() >= deadline) {
+        return adapter.finish(this.state, 'timedOut', { abortSignal });
+      }
+    }
+    return adapter.finish(this.state, 'done', { abortSignal });
+  }
 }

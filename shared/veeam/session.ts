@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PROFILES, routeOf, type ApiProfile } from './api';
 import { parseTimeSpanMs } from './interval';
-import { createPoller } from './poller';
+import { Poller, type PollerAdapter } from './poller';
 import { isTransientError } from './retry';
 import type { Scheduler } from './scheduler';
 import { itemsForVm, lastEntries, vmStatus, type LogItem } from './sessionLog';
@@ -90,18 +90,25 @@ export function sessionPollPath(
   return url.pathname.slice(deps.basePath.length) + url.search;
 }
 
+/** The Veeam adapter, built once per client and API version and shared by all its pollers. */
+export interface SessionAdapter {
+  deps: SessionAdapterDeps;
+  poller: PollerAdapter<PollState, SessionResult, SessionProgress>;
+}
+
 export function createSessionPoller(
-  deps: SessionAdapterDeps,
+  adapter: SessionAdapter,
   profile: ApiProfile,
   session: JobSession,
   options: SessionPollerOptions = {},
 ): SessionPollerLike {
+  const { deps } = adapter;
   const startedAt = deps.now();
   const deadline = Math.min(
     startedAt + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
     options.deadline ?? Infinity,
   );
-  return pollerFor(deps, {
+  return new SessionPoller(adapter.poller, {
     v: 1,
     apiVersion: profile.version,
     sessionId: String(session.id),
@@ -117,7 +124,7 @@ export function createSessionPoller(
   });
 }
 
-export function restoreSessionPoller(deps: SessionAdapterDeps, serialized: string): SessionPollerLike {
+export function restoreSessionPoller(adapter: SessionAdapter, serialized: string): SessionPollerLike {
   let parsed: unknown;
   try {
     parsed = JSON.parse(serialized);
@@ -126,13 +133,31 @@ export function restoreSessionPoller(deps: SessionAdapterDeps, serialized: strin
   }
   const result = stateSchema.safeParse(parsed);
   if (!result.success) throw new Error('restorePoller: the serialized poller state is not valid');
-  return pollerFor(deps, result.data);
+  return new SessionPoller(adapter.poller, result.data);
 }
 
-function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerLike {
-  const profile = PROFILES[initial.apiVersion];
-  const poller = createPoller<PollState, SessionResult, SessionProgress>({
-    state: initial,
+class SessionPoller extends Poller<PollState, SessionResult, SessionProgress> implements SessionPollerLike {
+  readonly sessionId: string;
+
+  constructor(adapter: PollerAdapter<PollState, SessionResult, SessionProgress>, state: PollState) {
+    super(adapter, state);
+    this.sessionId = state.sessionId;
+  }
+}
+
+export function createSessionAdapter(deps: SessionAdapterDeps): SessionAdapter {
+  const intervalContext = (s: PollState) => ({
+    sessionId: s.sessionId,
+    elapsedMs: deps.now() - s.startedAt,
+    polls: s.polls,
+    lastPollElapsedMs: s.lastPollElapsedMs,
+  });
+  const readLog = async (s: PollState, abortSignal?: AbortSignal) => {
+    const all = await deps.getLog(PROFILES[s.apiVersion], s.sessionId, abortSignal);
+    const items = s.vmId ? itemsForVm(all, s.vmId) : all;
+    return { forVm: items, entries: lastEntries(items) };
+  };
+  const poller: PollerAdapter<PollState, SessionResult, SessionProgress> = {
     scheduler: deps.scheduler,
     now: deps.now,
     deadline: (s) => s.deadline,
@@ -184,30 +209,8 @@ function pollerFor(deps: SessionAdapterDeps, initial: PollState): SessionPollerL
     },
     progress: (s) => ({ sessionId: s.sessionId, status: s.lastStatus, polls: s.polls }),
     serialize: ({ session: _omit, ...s }) => JSON.stringify(s),
-  });
-
-  function intervalContext(s: PollState) {
-    return {
-      sessionId: s.sessionId,
-      elapsedMs: deps.now() - s.startedAt,
-      polls: s.polls,
-      lastPollElapsedMs: s.lastPollElapsedMs,
-    };
-  }
-
-  async function readLog(s: PollState, abortSignal?: AbortSignal) {
-    const all = await deps.getLog(profile, s.sessionId, abortSignal);
-    const items = s.vmId ? itemsForVm(all, s.vmId) : all;
-    return { forVm: items, entries: lastEntries(items) };
-  }
-
-  return {
-    sessionId: initial.sessionId,
-    isDone: poller.isDone,
-    pollUntilDone: poller.pollUntilDone,
-    onProgress: poller.onProgress,
-    serialize: poller.serialize,
   };
+  return { deps, poller };
 }
 
 /**

@@ -176,6 +176,8 @@ export interface SessionPollerLike {
   /** Resolves with the final result; never rejects for session failures, only reports them. */
   pollUntilDone(options?: PollUntilDoneOptions): Promise<SessionResult>;
   onProgress(callback: (progress: SessionProgress) => void): () => void;
+  /** The session's progress as the last poll left it. */
+  getOperationState(): SessionProgress;
   /** JSON that `restoreFrom` accepts to resume polling elsewhere. */
   serialize(): string;
 }

@@ -181,4 +181,38 @@ describe('runCleanup across runs and at the edges', () => {
     expect(peak).toBe(2);
     expect(total(appliance.counters.deleteCallsByVm)).toBe(8);
   });
+
+  it('CLEANUP_CONCURRENCY bounds the deletes in flight: no further delete leaves before an answer', async () => {
+    const fleet = vms(12, { sessionDurationMs: 40 });
+    appliance = await startAppliance({ vms: fleet });
+    // Deletes are processed at once but answered only after 10 s, so exactly the workers' deletes arrive.
+    appliance.addFault({ route: 'v8.1.deleteManualSnapshots', kind: 'slow', delayMs: 10_000 });
+    const ids = fleet.map((vm) => vm.id);
+    const abort = new AbortController();
+    const handle = appliance;
+    let seenAtAbort = -1;
+    const watch = setInterval(() => {
+      if (total(handle.counters.deleteCallsByVm) >= 3) {
+        clearInterval(watch);
+        // Give a fourth delete every chance to leave before looking again.
+        setTimeout(() => {
+          seenAtAbort = total(handle.counters.deleteCallsByVm);
+          abort.abort();
+        }, 150);
+      }
+    }, 5);
+    const report = await runCleanup({
+      config: await configFor(appliance, ids, { CLEANUP_CONCURRENCY: '3' }),
+      trigger: 'cli',
+      client: FAST_CLIENT,
+      abortSignal: abort.signal,
+    });
+    clearInterval(watch);
+    expect(seenAtAbort).toBe(3);
+    expectEachOnce(report, ids);
+    expect(report.results.filter((r) => r.outcome === 'Failed')).toHaveLength(3);
+    expect(report.results.filter((r) => r.outcome === 'Skipped').map((r) => r.skipReason)).toEqual(
+      Array(9).fill('aborted'),
+    );
+  });
 });
