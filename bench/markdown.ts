@@ -127,7 +127,8 @@ export function renderMarkdown(figures: BenchFigures): string {
   out.push('');
   out.push(
     `Run ${machine.date} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb.toFixed(1)} GB, ` +
-      `${machine.platform}, Node ${machine.node}; the whole run took ${(figures.totalSeconds / 60).toFixed(1)} min.`,
+      `${machine.platform}, Node ${machine.node}; CPU check ${machine.cpuCheckMs} ms (bench/machine.ts: higher means a ` +
+      `slower or shared host); the whole run took ${(figures.totalSeconds / 60).toFixed(1)} min.`,
   );
   out.push('');
   out.push('## Setup');

@@ -102,6 +102,7 @@ function printFigures(figures: BenchFigures, groups: readonly RepeatedScenario[]
 export async function runSuite(args: BenchArgs): Promise<number> {
   const started = performance.now();
   const machine = machineInfo();
+  log(`CPU check ${machine.cpuCheckMs} ms (bench/machine.ts; higher means a slower or shared host)`);
   const groups = await runScenarios(args);
   const figures: BenchFigures = { machine, totalSeconds: 0, scenarios: groups.map((g) => medianRun(g.runs)) };
   if (args.baseline) {

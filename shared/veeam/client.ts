@@ -59,17 +59,19 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
   const warn = (message: string) => options.onWarning?.(message);
 
   let secrets: () => string[] = () => [options.password];
+  const maxInFlight = options.maxInFlight ?? CLIENT_DEFAULTS.maxInFlight;
   const transport = createTransport({
     baseUrl,
     caCert: options.caCert,
     requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
-    maxInFlight: options.maxInFlight ?? CLIENT_DEFAULTS.maxInFlight,
+    maxInFlight,
     secrets: () => secrets(),
     clock,
     onRequest: (info) => {
       counts[info.kind] += 1;
       options.onRequest?.(info);
     },
+    onSettled: () => scheduler.wake(),
   });
 
   const retrying: GuardedSend = (request, { canRetry, onAttempt } = {}) =>
@@ -128,7 +130,16 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
   const profile = async (callOptions?: CallOptions): Promise<ApiProfile> =>
     PROFILES[(await connect(callOptions)).apiVersion];
 
-  const scheduler = createScheduler(clock);
+  // Polls fall due by the thousand at once. Each is released only into a free request slot, so the rest wait
+  // as small scheduler entries rather than as whole call chains queued in the transport. On v8.1 with
+  // running pages a burst is released whole while a slot is free: a few pages answer all of it.
+  const runningPageMinSessions =
+    options.poll?.runningPageMinSessions ?? CLIENT_DEFAULTS.runningPageMinSessions;
+  const admit = () => {
+    const free = maxInFlight - transport.load;
+    return apiVersion === 'v8.1' && runningPageMinSessions > 0 && free > 0 ? Infinity : free;
+  };
+  const scheduler = createScheduler(clock, { admit });
   const policy =
     options.poll?.policy ??
     createAdaptiveIntervalPolicy({
@@ -142,8 +153,7 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
     if (!reader) {
       reader = createSessionReader({
         profile: p,
-        runningPageMinSessions:
-          options.poll?.runningPageMinSessions ?? CLIENT_DEFAULTS.runningPageMinSessions,
+        runningPageMinSessions,
         getJson: (path, route) => get(path, route, 'poll'),
         now,
       });

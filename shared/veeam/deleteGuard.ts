@@ -3,8 +3,11 @@
  * certainly never acted on it. After an ambiguous failure (timeout, reset after send, 502/504, a 2xx it
  * could not read) v8.1 looks for the deletion session of that VM that this attempt started: found, it is
  * the answer; not found, it looks once more after a short settle time (a request still queued on the
- * appliance may not have started its session yet), and only then allows one resend. v1 has no safe check,
- * so it gives up with AmbiguousDeleteError rather than risk a second delete.
+ * appliance may not have started its session yet), and only then allows one resend, unless the attempt
+ * timed out (here or at a gateway, 504): then the appliance may still be working through it, no look can
+ * rule out that it acts later, and the delete ends with AmbiguousDeleteError; the next run's session
+ * listing finds its session if it started. v1 has no safe check, so it gives up with AmbiguousDeleteError
+ * rather than risk a second delete.
  *
  * A session counts as this attempt's only when the appliance started it after the attempt (less a small
  * clock-skew allowance), it is not one the run already knew before submitting (`knownSessionIds`, from
@@ -60,6 +63,12 @@ export function isAmbiguousDeleteFailure(error: unknown): boolean {
   return error instanceof VeeamApiError && (error.status === 502 || error.status === 504);
 }
 
+/** The request may still be queued at the appliance: it was cut off while waiting for the answer. */
+function mayStillBeProcessed(error: unknown): boolean {
+  if (error instanceof VeeamNetworkError) return error.code === 'ETIMEDOUT';
+  return error instanceof VeeamApiError && error.status === 504;
+}
+
 /** UTC YYYY-MM-DDTHH:MM:SSZ, the only FromUtc format v8.1 accepts. */
 export function fromUtc(epochMs: number): string {
   return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -101,6 +110,7 @@ export async function submitDelete<T>(options: DeleteGuardOptions, target: Guard
         options.claimed.add(found.id);
         return target.adopted(found, attempts);
       }
+      if (mayStillBeProcessed(error)) throw new AmbiguousDeleteError(target.vmId, error as Error);
       // Checked: the failed delete never took effect. One resend; a second ambiguous failure is final.
       if (resend >= 1) throw error;
     }

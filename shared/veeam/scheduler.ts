@@ -10,6 +10,12 @@ import { systemClock, type Clock } from '../clock';
 export interface SchedulerOptions {
   /** How often the due times of waiting tasks with a `replan` function are recomputed (default 250 ms). */
   replanEveryMs?: number;
+  /**
+   * How many more due tasks may be released now (default: all). The client passes the transport's free
+   * request slots: a task released into a full transport would wait there with its whole call chain (a few
+   * KB), while here it waits as one small entry. Call `wake` when room opens.
+   */
+  admit?: () => number;
 }
 
 export interface Scheduler {
@@ -20,6 +26,8 @@ export interface Scheduler {
   waitUntil(dueAt: number, abortSignal?: AbortSignal, replan?: () => number): Promise<void>;
   /** Tasks currently waiting. */
   readonly pending: number;
+  /** Room opened (see SchedulerOptions.admit): release the due tasks that it admits. */
+  wake(): void;
   /** Rejects every waiting task and stops the timer. */
   close(): void;
 }
@@ -43,6 +51,7 @@ export function createScheduler(
   options: SchedulerOptions = {},
 ): Scheduler {
   const replanEveryMs = options.replanEveryMs ?? 250;
+  const admit = options.admit ?? (() => Infinity);
   const heap: Entry[] = [];
   let seq = 0;
   let timer: unknown;
@@ -163,6 +172,12 @@ export function createScheduler(
     }
     if (timer !== undefined && armedFor <= next.dueAt) return;
     if (timer !== undefined) clock.clearTimer(timer);
+    if (next.dueAt <= clock.now() && admit() <= 0) {
+      // Due but not admitted: `wake` releases it when room opens; a timer would only spin.
+      timer = undefined;
+      armedFor = Infinity;
+      return;
+    }
     armedFor = next.dueAt;
     timer = clock.setTimer(fire, Math.max(0, next.dueAt - clock.now()));
   }
@@ -172,12 +187,14 @@ export function createScheduler(
     timer = undefined;
     armedFor = Infinity;
     const now = clock.now();
-    while (heap.length > 0 && heap[0].dueAt <= now) {
+    let room = admit();
+    while (room > 0 && heap.length > 0 && heap[0].dueAt <= now) {
       const entry = pop()!;
       if (entry.cancelled) continue;
       settle(entry);
       unwatch(entry);
       entry.resolve();
+      room--;
     }
     arm();
     armSweep();
@@ -207,6 +224,9 @@ export function createScheduler(
     },
     get pending() {
       return live;
+    },
+    wake() {
+      if (!closed && heap.length > 0 && heap[0].dueAt <= clock.now()) fire();
     },
     close() {
       closed = true;

@@ -23,6 +23,8 @@ export interface TransportOptions {
   /** Requests in flight at once, across the whole client. */
   maxInFlight: number;
   onRequest?: (info: RequestInfo) => void;
+  /** Called whenever a request left the in-flight limit (answered or failed): a slot may be free. */
+  onSettled?: () => void;
   /** Strings that must never leave in an error message (password, tokens). */
   secrets: () => readonly string[];
   /** Times each request and arms its timeout. */
@@ -52,6 +54,8 @@ export interface TransportResponse {
 export interface Transport {
   readonly origin: string;
   send(request: TransportRequest): Promise<TransportResponse>;
+  /** Requests in flight or waiting for a slot. */
+  readonly load: number;
   close(): void;
 }
 
@@ -142,7 +146,15 @@ export function createTransport(options: TransportOptions): Transport {
 
   return {
     origin,
-    send: (request) => limit(() => exchange(request)),
+    send: (request) => {
+      const sent = limit(() => exchange(request));
+      const settled = options.onSettled;
+      if (settled) sent.then(settled, settled);
+      return sent;
+    },
+    get load() {
+      return limit.activeCount + limit.pendingCount;
+    },
     close: () => agent.destroy(),
   };
 }

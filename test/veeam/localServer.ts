@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface LocalReply {
   status: number;
   body?: unknown;
+  /** Answer this much later (a slow or queued appliance). */
+  delayMs?: number;
 }
 
 export interface LocalServer {
@@ -32,8 +34,13 @@ export async function localAppliance(
             }
           : (route(req.method ?? 'GET', req.url ?? '/') ?? { status: 404, body: { title: 'Not Found' } });
       const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { 'content-type': 'application/json' });
-      res.end(text);
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(reply.status, { 'content-type': 'application/json' });
+        res.end(text);
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

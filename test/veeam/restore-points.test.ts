@@ -1,4 +1,4 @@
-import { VeeamApiVersionError } from '../../shared/veeam/errors';
+import { AmbiguousDeleteError, VeeamApiVersionError } from '../../shared/veeam/errors';
 import { createVeeamClient } from '../../shared/veeam/client';
 import { clientFor, closeAll, simulator } from './helpers';
 import { localAppliance, type LocalServer } from './localServer';
@@ -113,4 +113,41 @@ describe('deleteRestorePoint (v8.1)', () => {
       client.close();
     }
   });
+
+  it.each([
+    ['times out here', { status: 202, body: session, delayMs: 400 }],
+    ['times out at a gateway (504)', { status: 504 }],
+  ])(
+    'a delete that %s may still be queued at the appliance: it looks, then ends ambiguous, never resent',
+    async (_label, reply) => {
+      let deletes = 0;
+      server = await localAppliance((method, path) => {
+        if (path === '/api/v8.1/system/about') return { status: 200, body: {} };
+        if (method === 'DELETE') {
+          deletes++;
+          return reply;
+        }
+        if (path.startsWith('/api/v8.1/jobSessions?'))
+          return { status: 200, body: { totalCount: 0, results: [] } };
+        return undefined;
+      });
+      const client = createVeeamClient({
+        baseUrl: server.url,
+        username: 'u',
+        password: 'local-password',
+        requestTimeoutMs: 100,
+        deleteCheckSettleMs: 1,
+      });
+      try {
+        const error = await client.deleteRestorePoint('vm-7', 'p-3').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AmbiguousDeleteError);
+        expect((error as Error).message).toBe('unknown whether the delete was accepted');
+        expect(deletes).toBe(1);
+        const looks = server.requests.filter((r) => r.startsWith('GET /api/v8.1/jobSessions?'));
+        expect(looks).toHaveLength(2);
+      } finally {
+        client.close();
+      }
+    },
+  );
 });

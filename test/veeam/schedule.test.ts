@@ -56,6 +56,40 @@ describe('scheduler', () => {
     expect(clock.active()).toBe(0);
   });
 
+  it('releases due waiters only into the room `admit` gives, the rest on `wake`, in due order, without spinning', async () => {
+    const clock = fakeClock();
+    let room = 2;
+    const scheduler = createScheduler(clock, { admit: () => room });
+    const order: number[] = [];
+    const waits = [50, 10, 40, 20, 30].map((due, i) =>
+      scheduler.waitUntil(due).then(() => {
+        order.push(i);
+        room -= 1;
+      }),
+    );
+    // The released ones take their room before the next timer, as a request takes its slot.
+    for (let t = 0; t < 100; t += 10) {
+      clock.advance(10);
+      await Promise.resolve();
+    }
+    expect(order).toEqual([1, 3]);
+    // Due, not admitted: no zero-delay timer keeps firing while the room is taken.
+    expect(clock.active()).toBe(0);
+    expect(scheduler.pending).toBe(3);
+    scheduler.wake();
+    await Promise.resolve();
+    expect(order).toEqual([1, 3]);
+    room = 1;
+    scheduler.wake();
+    await Promise.resolve();
+    expect(order).toEqual([1, 3, 4]);
+    room = 5;
+    scheduler.wake();
+    await Promise.all(waits);
+    expect(order).toEqual([1, 3, 4, 2, 0]);
+    expect(scheduler.pending).toBe(0);
+  });
+
   it('re-arms for an earlier waiter and drops aborted ones', async () => {
     const clock = fakeClock();
     const scheduler = createScheduler(clock);
