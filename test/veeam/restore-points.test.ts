@@ -1,7 +1,7 @@
 import { AmbiguousDeleteError, VeeamApiVersionError } from '../../shared/veeam/errors';
 import { createVeeamClient } from '../../shared/veeam/client';
 import { clientFor, closeAll, simulator } from './helpers';
-import { localAppliance, type LocalServer } from './localServer';
+import { localAppliance, type LocalReply, type LocalServer } from './localServer';
 
 afterEach(closeAll);
 
@@ -81,21 +81,29 @@ describe('deleteRestorePoint (v8.1)', () => {
     }
   });
 
-  it('an ambiguous 502 looks for the session before any resend', async () => {
-    let deletes = 0;
+  /** An appliance that lists no deletion session and answers each DELETE with `onDelete`. */
+  async function withoutSessions(onDelete: () => LocalReply, requestTimeoutMs?: number) {
     server = await localAppliance((method, path) => {
       if (path === '/api/v8.1/system/about') return { status: 200, body: {} };
-      if (method === 'DELETE') return deletes++ === 0 ? { status: 502 } : { status: 202, body: session };
+      if (method === 'DELETE') return onDelete();
       if (path.startsWith('/api/v8.1/jobSessions?'))
         return { status: 200, body: { totalCount: 0, results: [] } };
       return undefined;
     });
-    const client = createVeeamClient({
+    return createVeeamClient({
       baseUrl: server.url,
       username: 'u',
       password: 'local-password',
       deleteCheckSettleMs: 1,
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     });
+  }
+
+  it('an ambiguous 502 looks for the session before any resend', async () => {
+    let deletes = 0;
+    const client = await withoutSessions(() =>
+      deletes++ === 0 ? { status: 502 } : { status: 202, body: session },
+    );
     try {
       await expect(client.deleteRestorePoint('vm-7', 'p-2')).resolves.toMatchObject({
         kind: 'session',
@@ -121,23 +129,10 @@ describe('deleteRestorePoint (v8.1)', () => {
     'a delete that %s may still be queued at the appliance: it looks, then ends ambiguous, never resent',
     async (_label, reply) => {
       let deletes = 0;
-      server = await localAppliance((method, path) => {
-        if (path === '/api/v8.1/system/about') return { status: 200, body: {} };
-        if (method === 'DELETE') {
-          deletes++;
-          return reply;
-        }
-        if (path.startsWith('/api/v8.1/jobSessions?'))
-          return { status: 200, body: { totalCount: 0, results: [] } };
-        return undefined;
-      });
-      const client = createVeeamClient({
-        baseUrl: server.url,
-        username: 'u',
-        password: 'local-password',
-        requestTimeoutMs: 100,
-        deleteCheckSettleMs: 1,
-      });
+      const client = await withoutSessions(() => {
+        deletes++;
+        return reply;
+      }, 100);
       try {
         const error = await client.deleteRestorePoint('vm-7', 'p-3').catch((e: unknown) => e);
         expect(error).toBeInstanceOf(AmbiguousDeleteError);
