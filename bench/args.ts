@@ -3,7 +3,7 @@
  * silently different run. `parseBenchArgs` throws UsageError with a message naming the flag, never a stack.
  */
 import { parseArgs } from 'node:util';
-import { MODES, SESSION_MS, SIZES, type Mode } from './scenarios';
+import { CAP64_DEFAULT_MAX_VMS, MODES, SESSION_MS, SIZES, type Mode } from './scenarios';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -26,6 +26,8 @@ export interface BenchArgs {
   heapSnapshotAtMs: number | 'peak';
   engineFlags: readonly string[];
   output?: string;
+  /** cap64 fleets above this size are left out (unless --only names cap64). */
+  cap64MaxVms: number;
   /** Every scenario, the baseline, cold start and package, with the standard setup: BENCHMARKS.md is rewritten. */
   wholeSuite: boolean;
 }
@@ -37,7 +39,8 @@ baseline, cold start and package size, and prints the figures. BENCHMARKS.md is 
 suite ran with the standard setup (no flag below except --repeat and --output); any selection only prints.
 
 Selection:
-  --only MODES        comma-separated modes: ${MODES.join(', ')} (default: all)
+  --only MODES        comma-separated modes: ${MODES.join(', ')} (default: all; cap64 only at
+                      ${CAP64_DEFAULT_MAX_VMS} VMs and below unless named, since it takes N / 64 waves of sessions)
   --sizes N,...       fleet sizes, positive integers (default: ${SIZES.join(', ')})
   --faults KINDS      clean, faults (503/429 variant) or both, comma-separated (default: both)
   --no-baseline       skip the sequential baseline (about 2-3 minutes)
@@ -142,6 +145,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
           : positiveInt(values['heap-snapshot-at'], '--heap-snapshot-at', 3_600) * 1000,
     engineFlags: values['engine-flag'] ?? [],
     output: values.output,
+    cap64MaxVms: values.only === undefined ? CAP64_DEFAULT_MAX_VMS : Infinity,
   };
   const wholeSuite =
     values.only === undefined &&

@@ -32,7 +32,12 @@ function runLine(result: ScenarioResult, label: string): string {
 }
 
 async function runScenarios(args: BenchArgs): Promise<RepeatedScenario[]> {
-  const scenarios = buildScenarios({ modes: args.modes, sizes: args.sizes, faults: args.faults });
+  const scenarios = buildScenarios({
+    modes: args.modes,
+    sizes: args.sizes,
+    faults: args.faults,
+    cap64MaxVms: args.cap64MaxVms,
+  });
   let azurite: AzuriteProcess | undefined;
   if (args.storage) {
     azurite = await startAzurite();

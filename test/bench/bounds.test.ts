@@ -1,4 +1,6 @@
+import { parseBenchArgs } from '../../bench/args';
 import { submissionBoundMs } from '../../bench/scenario';
+import { buildScenarios } from '../../bench/scenarios';
 import { medianRun } from '../../bench/repeat';
 import type { ScenarioResult } from '../../bench/scenario';
 
@@ -23,5 +25,25 @@ describe('--repeat', () => {
     expect(medianRun([run(0.9), run(0.7), run(0.8)]).efficiency).toBe(0.8);
     expect(medianRun([run(0.9), run(0.7), run(0.8), run(0.95)]).efficiency).toBe(0.8);
     expect(medianRun([run(0.5)]).efficiency).toBe(0.5);
+  });
+});
+
+describe('the scenarios a command line selects', () => {
+  const names = (argv: string[]) => buildScenarios(parseBenchArgs(argv)).map((s) => s.name);
+
+  it('runs cap64 only at 300 VMs in the default suite: at 3,000 it would take a quarter of an hour', () => {
+    const all = names([]);
+    expect(all.filter((n) => n.startsWith('cap64'))).toEqual([
+      'cap64 · 300 · clean',
+      'cap64 · 300 · 503/429',
+    ]);
+    expect(all.filter((n) => n.startsWith('v1'))).toHaveLength(6);
+  });
+
+  it('runs every size of cap64 that --only and --sizes ask for', () => {
+    expect(names(['--only', 'cap64', '--sizes', '300,3000', '--faults', 'clean'])).toEqual([
+      'cap64 · 300 · clean',
+      'cap64 · 3000 · clean',
+    ]);
   });
 });
