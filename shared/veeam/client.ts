@@ -147,22 +147,9 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
       maxIntervalMs: options.poll?.maxIntervalMs,
       now,
     });
-  const readers = new Map<ApiVersion, ReturnType<typeof createSessionReader>>();
-  const readerFor = (p: ApiProfile) => {
-    let reader = readers.get(p.version);
-    if (!reader) {
-      reader = createSessionReader({
-        profile: p,
-        runningPageMinSessions,
-        getJson: (path, route) => get(path, route, 'poll'),
-        now,
-      });
-      readers.set(p.version, reader);
-    }
-    return reader;
-  };
-  // One adapter per API version for every poller of this client: per-poller closures would be thousands.
-  const adapters = new Map<ApiProfile['version'], SessionAdapter>();
+  // One adapter (and session reader) per API version for every poller of this client: per-poller closures
+  // would be thousands.
+  const adapters = new Map<ApiVersion, SessionAdapter>();
   const adapterFor = (p: ApiProfile): SessionAdapter => {
     let adapter = adapters.get(p.version);
     if (!adapter) {
@@ -170,7 +157,12 @@ export function createVeeamClient(options: VeeamClientOptions): VeeamClient {
         origin: transport.origin,
         basePath,
         scheduler,
-        reader: readerFor(p),
+        reader: createSessionReader({
+          profile: p,
+          runningPageMinSessions,
+          getJson: (path, route) => get(path, route, 'poll'),
+          now,
+        }),
         policy,
         getLog: (lp, sessionId, abortSignal) => readLog(lp, sessionId, abortSignal),
         onWarning: warn,
