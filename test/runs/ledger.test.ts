@@ -119,6 +119,17 @@ describe('Ledger on Azurite', () => {
   });
   afterAll(() => proxy.close());
 
+  /** Rows per partition of a run, read straight from the table. */
+  async function partitionSizes(runId: string): Promise<Record<string, number>> {
+    const sizes: Record<string, number> = {};
+    const filter = `PartitionKey ge '${runId}' and PartitionKey lt '${runId}/'`;
+    for await (const row of storage.table.listEntities({ queryOptions: { filter } })) {
+      const partition = String(row.partitionKey);
+      sizes[partition] = (sizes[partition] ?? 0) + 1;
+    }
+    return sizes;
+  }
+
   it('walks a target through planned → submitting → submitted → settled, and openRun reads it all back', async () => {
     const runId = randomUUID();
     const run = await ledger.createRun({
@@ -147,6 +158,64 @@ describe('Ledger on Azurite', () => {
     const groups = opened.targetsByState();
     expect(groups.submitting.map((t) => [t.appliance, t.vmId])).toEqual([['west', 'vm-2']]);
     expect(groups.settled).toHaveLength(1);
+  });
+
+  it('spreads a large run over partitions of 500 targets and reads them all back, resumed runs included', async () => {
+    const runId = randomUUID();
+    const run = await ledger.createRun({ runId, trigger: 'timer' });
+    const first = keys(700);
+    await run.planned(first);
+    // Planned again later (a second appliance): the numbering goes on where it stopped.
+    await run.planned(keys(500, 'west'));
+    const rows = await partitionSizes(runId);
+    // The run row shares the first partition with the first 500 targets.
+    expect(rows).toEqual({ [runId]: 501, [`${runId}.1`]: 500, [`${runId}.2`]: 200 });
+
+    await run.submitting(first[0]);
+    await run.submitting(first[650]);
+    await run.submitted(first[650], ['sess-650']);
+    const { ledger: opened } = await ledger.openRun(runId);
+    expect(opened.run.progress.total).toBe(1200);
+    expect(opened.targetsByState().planned).toHaveLength(1198);
+    expect(opened.target(first[650])).toMatchObject({ state: 'submitted', sessionIds: ['sess-650'] });
+    // The reopened ledger writes each row back to the partition it came from, with that row's ETag.
+    await opened.settled(first[650], result(first[650].vmId));
+    await opened.settled(first[0], result(first[0].vmId));
+    await opened.planned([{ vmId: 'late-1' }]);
+    expect(await partitionSizes(runId)).toEqual({ ...rows, [`${runId}.2`]: 201 });
+    const { ledger: again } = await ledger.openRun(runId);
+    expect(
+      again
+        .targetsByState()
+        .settled.map((t) => t.vmId)
+        .sort(),
+    ).toEqual([first[0].vmId, first[650].vmId]);
+    expect(again.run.progress).toEqual({ settled: 2, total: 1201 });
+  });
+
+  it("reads no other run's rows, not even of a runId that starts with this one", async () => {
+    const runId = randomUUID();
+    const run = await ledger.createRun({ runId, trigger: 'timer' });
+    await run.planned(keys(2));
+    const other = await ledger.createRun({ runId: `${runId}-2`, trigger: 'timer' });
+    await other.planned(keys(600, 'other'));
+    const { ledger: opened } = await ledger.openRun(runId);
+    expect(opened.targetsByState().planned.map((t) => t.vmId)).toEqual(keys(2).map((k) => k.vmId));
+  });
+
+  it('a conflict in one partition stops the writer in every partition', async () => {
+    const runId = randomUUID();
+    const first = await ledger.createRun({ runId, trigger: 'timer' });
+    const targets = keys(600);
+    await first.planned(targets);
+    const { ledger: second } = await ledger.openRun(runId);
+    // The takeover touches a target in the run's second partition only...
+    await second.submitting(targets[550]);
+    await expect(first.submitting(targets[550])).rejects.toBeInstanceOf(LedgerConflictError);
+    // ...and the first writer is refused in the run's own partition too.
+    await expect(first.submitting(targets[0])).rejects.toBeInstanceOf(LedgerConflictError);
+    const { ledger: check } = await ledger.openRun(runId);
+    expect(check.target(targets[0])?.state).toBe('planned');
   });
 
   it('refuses transitions the state machine does not allow', async () => {
