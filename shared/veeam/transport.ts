@@ -91,6 +91,8 @@ export function createTransport(options: TransportOptions): Transport {
     agent,
   };
 
+  const watchAbort = createAbortWatch();
+
   const scrub = (text: string | undefined): string | undefined => {
     if (text === undefined) return undefined;
     let out = text;
@@ -162,12 +164,11 @@ export function createTransport(options: TransportOptions): Transport {
         () => fail(new VeeamNetworkError('ETIMEDOUT', request.method, cleanPath, false)),
         options.requestTimeoutMs,
       );
-      const onAbort = () => fail(caller?.reason);
-      caller?.addEventListener('abort', onAbort, { once: true });
+      const unwatch = caller ? watchAbort(caller, () => fail(caller.reason)) : undefined;
       function finish() {
         settled = true;
         clock.clearTimer(timer);
-        caller?.removeEventListener('abort', onAbort);
+        unwatch?.();
       }
       function fail(error: unknown) {
         if (settled) return;
@@ -211,6 +212,34 @@ export function createTransport(options: TransportOptions): Transport {
       return limit.activeCount + limit.pendingCount;
     },
     close: () => agent.destroy(),
+  };
+}
+
+/**
+ * One 'abort' listener per caller signal, however many of its requests are in flight: a run's signal is
+ * shared by all its requests, and a listener each would be a leak warning at the 11th.
+ */
+function createAbortWatch(): (signal: AbortSignal, onAbort: () => void) => () => void {
+  const watched = new WeakMap<AbortSignal, { callbacks: Set<() => void>; handler: () => void }>();
+  return (signal, onAbort) => {
+    let entry = watched.get(signal);
+    if (!entry) {
+      const callbacks = new Set<() => void>();
+      const handler = () => {
+        for (const callback of [...callbacks]) callback();
+      };
+      entry = { callbacks, handler };
+      watched.set(signal, entry);
+      signal.addEventListener('abort', handler, { once: true });
+    }
+    const { callbacks, handler } = entry;
+    callbacks.add(onAbort);
+    return () => {
+      callbacks.delete(onAbort);
+      if (callbacks.size > 0) return;
+      signal.removeEventListener('abort', handler);
+      watched.delete(signal);
+    };
   };
 }
 

@@ -204,12 +204,18 @@ describe('transport', () => {
     for (let i = 0; i < 20; i++) await t.send(get(`/ok/${i}`, { abortSignal: run.signal }));
     expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
 
+    // Requests in flight together share one listener (eleven would draw Node's leak warning).
     hold = true;
-    const pending = t.send(get('/held', { abortSignal: run.signal })).catch((e: unknown) => e);
-    await until(() => app.seen.some((s) => s.url === '/held'), 'the held request to arrive');
+    const pending = Array.from({ length: 12 }, (_, i) =>
+      t.send(get(`/held/${i}`, { abortSignal: run.signal })).catch((e: unknown) => e),
+    );
+    await until(() => app.seen.filter((s) => s.url.startsWith('/held')).length === 4, 'four held requests');
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
     const reason = new Error('run stopped');
     run.abort(reason);
-    expect(await pending).toBe(reason);
+    // The four in flight end with the run's reason; the eight waiting for a slot are never sent.
+    for (const outcome of await Promise.all(pending)) expect(outcome).toBe(reason);
+    expect(app.seen.filter((s) => s.url.startsWith('/held'))).toHaveLength(4);
     expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
 
     const before = app.seen.length;
