@@ -53,7 +53,7 @@ export interface TargetRecord {
   state: TargetState;
   /** Every session id the appliance gave for this target so far. */
   sessionIds: string[];
-  /** When settled. */
+  /** When settled, as openRun reads it back (a running ledger writes it and keeps only the state). */
   result?: VmResult;
   updatedAt: string;
 }
@@ -459,8 +459,11 @@ export class RunLedger {
       throw new LedgerStateError(`target ${rowKey} cannot go from ${current.state} to ${to}`);
     }
     const target: TargetRecord = { ...current, ...change, state: to, updatedAt: this.now() };
-    this.targets.set(rowKey, target);
     const writes = [this.write('update', this.targetEntity(rowKey, target))];
+    // The row has the result now, and the run's report its own copy: a running ledger keeps only the state
+    // (10,000 results twice over was megabytes of live heap). openRun reads results back from the rows.
+    const { result: _written, ...kept } = target;
+    this.targets.set(rowKey, kept);
     if (to === 'settled') {
       const settled = this.record.progress.settled + 1;
       this.record = { ...this.record, progress: { ...this.record.progress, settled } };

@@ -135,12 +135,15 @@ describe('runCleanup across runs and at the edges', () => {
     const ids = fleet.map((vm) => vm.id);
     const handle = appliance;
     let closing: Promise<void> | undefined;
+    let submitted = 0;
     const report = await runCleanup({
       config: await configFor(appliance, ids, { CLEANUP_CONCURRENCY: '1' }),
       trigger: 'cli',
       client: FAST_CLIENT,
       onProgress: (p) => {
-        if (p.phase === 'settled' && p.settled === 2 && !closing) closing = handle.close();
+        // On the third accepted delete, not on a settlement: submissions outpace 20 ms sessions, so by the
+        // second settlement most deletes could already be in.
+        if (p.phase === 'submitted' && ++submitted === 3 && !closing) closing = handle.close();
       },
     });
     await closing;
