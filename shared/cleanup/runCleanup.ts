@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { systemClock } from '../clock';
 import type { ApplianceConfig } from '../config';
 import type { ApiVersion, Report, RunFailure } from '../report';
@@ -31,6 +32,9 @@ export async function runCleanup(options: RunCleanupOptions): Promise<Report> {
   // The run's own hard stop: nothing may start after the deadline plus a small wind-down allowance.
   const stop = new AbortController();
   const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, stop.signal]) : stop.signal;
+  // Every request, retry wait and settle wait of the run listens on this one signal, each listener removed when
+  // its wait ends: dozens at once are the design, not the leak Node warns about from the 11th.
+  setMaxListeners(0, signal);
   const window = options.deadline === undefined ? 0 : Math.max(0, options.deadline - startedAtMs);
   const hardStop =
     options.deadline === undefined

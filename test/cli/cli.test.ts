@@ -161,3 +161,31 @@ describe('snapshot-cleanup CLI', () => {
     expect(run.stdout).toMatch(/^ {2}5 {2}the run finished but its report could not be written to stdout/m);
   });
 });
+
+describe('snapshot-cleanup CLI under load', () => {
+  it('many retry waits at once on the run signal print no listener-leak warning', async () => {
+    const fleet = vms(16, {}, 'rw');
+    // Every first delete is answered 429 Retry-After: 1, so all 16 workers wait out a retry together.
+    const appliance = await startAppliance({
+      vms: fleet,
+      faults: [
+        { route: 'v8.1.deleteManualSnapshots', kind: 'status', status: 429, retryAfter: '1', times: 16 },
+      ],
+    });
+    try {
+      const run = await runCli(['run', '--appliance-url', appliance.url, '--json'], {
+        VEEAM_PASSWORD: USER.password,
+        VEEAM_USERNAME: USER.username,
+        VEEAM_VM_IDS: fleet.map((vm) => vm.id).join(','),
+        CLEANUP_CONCURRENCY: '16',
+      });
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.totals.succeeded).toBe(16);
+      expect(report.results.every((r) => r.attempts === 2)).toBe(true);
+      expect(run.stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);
+    } finally {
+      await appliance.close();
+    }
+  });
+});
