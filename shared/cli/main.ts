@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { createFileTelemetry } from '../telemetry/console';
 import { HELP, parseCli, UsageError, type CliInvocation } from './args';
 import { EXIT_BUSY, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, exitCodeFor } from './exitCodes';
-import { describeWriteError, writeAll } from './output';
+import { describeWriteError, writeAll, writeReportJson } from './output';
 import { createProgressPrinter } from './progress';
 import { formatRunLine, formatSummary } from './summary';
 
@@ -139,10 +139,9 @@ async function runAndPrint(
     }
     if (started.status !== 'completed') throw new Error(`unexpected start: ${started.status}`);
     const { report } = started;
-    const failed = await writeAll(
-      process.stdout,
-      invocation.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`,
-    );
+    const failed = invocation.json
+      ? await writeReportJson(process.stdout, report)
+      : await writeAll(process.stdout, `${formatSummary(report)}\n`);
     if (failed) {
       process.stderr.write(
         `snapshot-cleanup: the report could not be written to stdout (${describeWriteError(failed)}); ` +
