@@ -18,12 +18,26 @@ export interface SchedulerOptions {
   admit?: () => number;
 }
 
+/**
+ * What waits: woken at its due time, or failed (aborted, scheduler closed). A poller is its own task, so a
+ * wait costs the scheduler one entry and nothing else.
+ */
+export interface ScheduledTask {
+  readonly signal?: AbortSignal;
+  /** The due time now (epoch ms), when it can move with what other sessions teach. */
+  readonly replan?: () => number;
+  wake(): void;
+  fail(reason: unknown): void;
+}
+
 export interface Scheduler {
   /**
    * Resolves at `dueAt` (epoch ms), or earlier when `replan` later returns an earlier time; rejects with the
    * signal's reason when aborted first.
    */
   waitUntil(dueAt: number, abortSignal?: AbortSignal, replan?: () => number): Promise<void>;
+  /** waitUntil without a promise: `task.wake()` at the due time, `task.fail(reason)` instead when aborted. */
+  schedule(dueAt: number, task: ScheduledTask): void;
   /** Tasks currently waiting. */
   readonly pending: number;
   /** Room opened (see SchedulerOptions.admit): release the due tasks that it admits. */
@@ -33,16 +47,13 @@ export interface Scheduler {
 }
 
 /**
- * One waiting task. It holds the promise's own resolvers and no closures of its own: thousands wait at
- * once for seconds each, so whatever a wait allocates is promoted to the old generation.
+ * One waiting task. It holds the task and no closures of its own: thousands wait at once for seconds each,
+ * so whatever a wait allocates is promoted to the old generation.
  */
 interface Entry {
   dueAt: number;
   seq: number;
-  replan?: () => number;
-  signal?: AbortSignal;
-  resolve(): void;
-  reject(reason: unknown): void;
+  task: ScheduledTask;
   cancelled: boolean;
 }
 
@@ -84,14 +95,14 @@ export function createScheduler(
   }
 
   function unwatch(entry: Entry) {
-    if (entry.signal) bySignal.get(entry.signal)?.delete(entry);
+    if (entry.task.signal) bySignal.get(entry.task.signal)?.delete(entry);
   }
 
   function abort(entry: Entry, reason: unknown) {
     if (entry.cancelled) return;
     entry.cancelled = true;
     settle(entry);
-    entry.reject(reason);
+    entry.task.fail(reason);
   }
 
   const before = (a: Entry, b: Entry) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
@@ -135,8 +146,8 @@ export function createScheduler(
     sweepTimer = undefined;
     let moved = false;
     for (const entry of heap) {
-      if (entry.cancelled || !entry.replan) continue;
-      const dueAt = entry.replan();
+      if (entry.cancelled || !entry.task.replan) continue;
+      const dueAt = entry.task.replan();
       if (dueAt !== entry.dueAt) {
         entry.dueAt = dueAt;
         moved = true;
@@ -158,7 +169,7 @@ export function createScheduler(
 
   function settle(entry: Entry) {
     live--;
-    if (entry.replan) replannable--;
+    if (entry.task.replan) replannable--;
   }
 
   function arm() {
@@ -193,35 +204,34 @@ export function createScheduler(
       if (entry.cancelled) continue;
       settle(entry);
       unwatch(entry);
-      entry.resolve();
+      // A woken task may schedule itself again (for a later time) or start a request; neither touches the
+      // entries due now.
+      entry.task.wake();
       room--;
     }
     arm();
     armSweep();
   }
 
+  function schedule(dueAt: number, task: ScheduledTask) {
+    if (closed) return task.fail(new Error('the poll scheduler is closed'));
+    if (task.signal?.aborted) return task.fail(task.signal.reason);
+    const entry: Entry = { dueAt, seq: seq++, task, cancelled: false };
+    if (task.signal) watch(task.signal, entry);
+    live++;
+    if (task.replan) replannable++;
+    push(entry);
+    arm();
+    armSweep();
+  }
+
   return {
     waitUntil(dueAt, abortSignal, replan) {
-      if (closed) return Promise.reject(new Error('the poll scheduler is closed'));
-      if (abortSignal?.aborted) return Promise.reject(abortSignal.reason);
       return new Promise<void>((resolve, reject) => {
-        const entry: Entry = {
-          dueAt,
-          seq: seq++,
-          replan,
-          signal: abortSignal,
-          resolve,
-          reject,
-          cancelled: false,
-        };
-        if (abortSignal) watch(abortSignal, entry);
-        live++;
-        if (replan) replannable++;
-        push(entry);
-        arm();
-        armSweep();
+        schedule(dueAt, { signal: abortSignal, replan, wake: resolve, fail: reject });
       });
     },
+    schedule,
     get pending() {
       return live;
     },
@@ -240,7 +250,7 @@ export function createScheduler(
         if (entry.cancelled) continue;
         entry.cancelled = true;
         unwatch(entry);
-        entry.reject(error);
+        entry.task.fail(error);
       }
       live = 0;
     },
