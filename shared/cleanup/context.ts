@@ -91,24 +91,30 @@ export class RunContext {
     targets: readonly T[],
     submit: (target: T) => Promise<Following | undefined>,
   ): Promise<void> {
-    const follows = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
+    let following = 0;
+    let allEnded: (() => void) | undefined;
+    // Shared by every follow, so a follow costs one promise reaction and no closures of its own.
+    const ended = () => {
+      following -= 1;
+      if (following === 0) allEnded?.();
+    };
+    // Handled at once, rethrown at the end: a follow that rejects early must not be an unhandled one.
+    const failed = (error: unknown) => {
+      failure ??= { error };
+      ended();
+    };
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
-        const following = await submit(targets[next++]);
-        if (!following) continue;
-        // Handled at once, rethrown at the end: a follow that rejects early must not be an unhandled one.
-        const done: Promise<void> = following.done
-          .catch((error: unknown) => {
-            failure ??= { error };
-          })
-          .finally(() => follows.delete(done));
-        follows.add(done);
+        const started = await submit(targets[next++]);
+        if (!started) continue;
+        following += 1;
+        void started.done.then(ended, failed);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, targets.length) }, worker));
-    while (follows.size > 0) await Promise.all(follows);
+    if (following > 0) await new Promise<void>((resolve) => (allEnded = resolve));
     if (failure) throw failure.error;
   }
 

@@ -1,4 +1,4 @@
-import type { JobSession, SessionResult } from '../veeam/types';
+import type { JobSession, SessionPollerLike, SessionResult } from '../veeam/types';
 import type { RunContext } from './context';
 import { fromSession, timedOut, type SessionFacts } from './outcomes';
 
@@ -25,24 +25,34 @@ type FollowFacts = Pick<FollowStart, 'attempts' | 'startedAt' | 'note'>;
  * poller waits, and nothing of the delete answer but what the poller took.
  */
 export function followSession(run: RunContext, start: FollowStart, vmId?: string): Promise<FollowResult> {
-  const poller = run.client.createSessionPoller(start.session, {
+  const poller = pollerFor(run, start, vmId);
+  return poller.pollUntilDone({ abortSignal: run.signal }).catch(() => unseenEnd(run, poller));
+}
+
+/** Follows a session of one VM and settles that VM: one promise and one closure context per session. */
+export function followAndSettle(run: RunContext, vmId: string, start: FollowStart): Promise<void> {
+  const facts: FollowFacts = { attempts: start.attempts, startedAt: start.startedAt, note: start.note };
+  const poller = pollerFor(run, start);
+  return poller.pollUntilDone({ abortSignal: run.signal }).then(
+    (result) => run.settle(resultFor(run, vmId, facts, result)),
+    () => run.settle(resultFor(run, vmId, facts, unseenEnd(run, poller))),
+  );
+}
+
+function pollerFor(run: RunContext, start: FollowStart, vmId?: string) {
+  return run.client.createSessionPoller(start.session, {
     maxWaitMs: run.maxSessionWaitMs,
     deadline: run.deadline,
     ...(vmId ? { vmId } : {}),
   });
-  return poller.pollUntilDone({ abortSignal: run.signal }).catch((): FollowResult => {
-    const { sessionId, status: lastStatus } = poller.getOperationState();
-    // The run's own hard stop after the deadline ends the wait exactly like the deadline inside the poller.
-    if (run.signal.aborted && !run.interrupted)
-      return { sessionId, status: 'TimedOut', lastStatus, polls: 0 };
-    return { unknown: run.interrupted ? 'interrupted' : 'lost', sessionId, lastStatus };
-  });
 }
 
-/** Follows a session of one VM and settles that VM. */
-export function followAndSettle(run: RunContext, vmId: string, start: FollowStart): Promise<void> {
-  const facts: FollowFacts = { attempts: start.attempts, startedAt: start.startedAt, note: start.note };
-  return followSession(run, start).then((result) => run.settle(resultFor(run, vmId, facts, result)));
+/** A wait that ended without the session's end: the run stopped, or the session was lost to an outage. */
+function unseenEnd(run: RunContext, poller: Pick<SessionPollerLike, 'getOperationState'>): FollowResult {
+  const { sessionId, status: lastStatus } = poller.getOperationState();
+  // The run's own hard stop after the deadline ends the wait exactly like the deadline inside the poller.
+  if (run.signal.aborted && !run.interrupted) return { sessionId, status: 'TimedOut', lastStatus, polls: 0 };
+  return { unknown: run.interrupted ? 'interrupted' : 'lost', sessionId, lastStatus };
 }
 
 export function resultFor(run: RunContext, vmId: string, start: FollowFacts, result: FollowResult) {
