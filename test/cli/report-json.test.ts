@@ -1,29 +1,9 @@
 import { Writable } from 'node:stream';
 import { writeReportJson } from '../../shared/cli/output';
-import { computeTotals, type Report, type VmResult } from '../../shared/report';
+import type { Report, VmResult } from '../../shared/report';
+import { reportWith } from '../support/report';
 
-function reportOf(results: VmResult[]): Report {
-  return {
-    runId: 'run-1',
-    trigger: 'cli',
-    apiVersion: 'v8.1',
-    dryRun: false,
-    startedAt: '2026-12-02T02:00:00.000Z',
-    finishedAt: '2026-12-02T02:10:00.000Z',
-    durationMs: 600_000,
-    duplicatesRemoved: 0,
-    totals: computeTotals(results),
-    results,
-    appliances: [
-      {
-        name: 'default',
-        origin: 'https://veeam.example.com',
-        apiVersion: 'v8.1',
-        totals: computeTotals(results),
-      },
-    ],
-  };
-}
+const reportOf = (results: VmResult[]): Report => reportWith(results, { trigger: 'cli' });
 
 const result = (i: number): VmResult => ({
   vmId: `vm-${i}`,

@@ -15,7 +15,7 @@ import {
   type RunStorage,
   type StorageSettings,
 } from '../../shared/runs/storage';
-import { computeTotals, type Report, type VmResult } from '../../shared/report';
+import type { Report, VmResult } from '../../shared/report';
 import {
   azuriteAccount,
   endpointOf,
@@ -24,6 +24,7 @@ import {
   type CountingProxy,
 } from '../support/azurite';
 import { createFakeClock, type FakeClock } from '../support/fakeClock';
+import { reportWith } from '../support/report';
 
 const CANARY = 'ledger-canary-77c1';
 const HOUR = 3_600_000;
@@ -44,28 +45,7 @@ const result = (vmId: string, extra: Partial<VmResult> = {}): VmResult => ({
   ...extra,
 });
 
-function report(runId: string, results: VmResult[]): Report {
-  return {
-    runId,
-    trigger: 'timer',
-    apiVersion: 'v8.1',
-    dryRun: false,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:10:00.000Z',
-    durationMs: 600_000,
-    duplicatesRemoved: 0,
-    totals: computeTotals(results),
-    results,
-    appliances: [
-      {
-        name: 'default',
-        origin: 'https://veeam.example.com',
-        apiVersion: 'v8.1',
-        totals: computeTotals(results),
-      },
-    ],
-  };
-}
+const report = (runId: string, results: VmResult[]): Report => reportWith(results, { runId });
 
 const keys = (n: number, prefix = 'vm'): TargetKey[] =>
   Array.from({ length: n }, (_, i) => ({ vmId: `${prefix}-${String(i).padStart(5, '0')}` }));
