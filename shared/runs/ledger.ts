@@ -595,8 +595,9 @@ export interface RunView extends RunRecord {
 
 /**
  * The run ledger in Table `SnapshotCleanupRuns`: PartitionKey = runId, RowKey `run` for the run and
- * `<appliance>|<vmId>` per target (targets past the first 500 in partitions `<runId>.1`, `<runId>.2`, …). A second partition `~runs` holds an index by inverted start time (for
- * "latest N") and one marker per run not yet closed (for resume), so neither scans the table.
+ * `<appliance>|<vmId>` per target (targets past the first 500 in partitions `<runId>.1`, `<runId>.2`, …).
+ * A second partition `~runs` holds an index by inverted start time (for "latest N") and one marker per run
+ * not yet closed (for resume), so neither scans the table.
  */
 export class Ledger {
   readonly table: TableClient;

@@ -6,6 +6,7 @@
  * function call per task instead of a wake-up (a promise, a listener, a heap operation) per task.
  */
 import { systemClock, type Clock } from '../clock';
+import { createAbortWatch } from './abortWatch';
 
 export interface SchedulerOptions {
   /** How often the due times of waiting tasks with a `replan` function are recomputed (default 250 ms). */
@@ -71,31 +72,13 @@ export function createScheduler(
   let replannable = 0;
   let sweepTimer: unknown;
   let closed = false;
-  // One abort listener per signal, whatever the number of tasks waiting on it (a run has one signal and
-  // thousands of pollers; a listener each would trip Node's MaxListenersExceededWarning).
-  const bySignal = new Map<AbortSignal, Set<Entry>>();
-
-  function watch(signal: AbortSignal, entry: Entry) {
-    let entries = bySignal.get(signal);
-    if (!entries) {
-      const watched = new Set<Entry>();
-      entries = watched;
-      bySignal.set(signal, watched);
-      signal.addEventListener(
-        'abort',
-        () => {
-          bySignal.delete(signal);
-          for (const waiting of watched) abort(waiting, signal.reason);
-          arm();
-        },
-        { once: true },
-      );
-    }
-    entries.add(entry);
-  }
+  const aborts = createAbortWatch<Entry>((entries, reason) => {
+    for (const entry of entries) abort(entry, reason);
+    arm();
+  });
 
   function unwatch(entry: Entry) {
-    if (entry.task.signal) bySignal.get(entry.task.signal)?.delete(entry);
+    if (entry.task.signal) aborts.unwatch(entry.task.signal, entry);
   }
 
   function abort(entry: Entry, reason: unknown) {
@@ -217,7 +200,7 @@ export function createScheduler(
     if (closed) return task.fail(new Error('the poll scheduler is closed'));
     if (task.signal?.aborted) return task.fail(task.signal.reason);
     const entry: Entry = { dueAt, seq: seq++, task, cancelled: false };
-    if (task.signal) watch(task.signal, entry);
+    if (task.signal) aborts.watch(task.signal, entry);
     live++;
     if (task.replan) replannable++;
     push(entry);

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock';
+import { createAbortWatch } from './abortWatch';
 import { VeeamApiError, VeeamNetworkError, VeeamTlsError, type ProblemDetails } from './errors';
 import { parseRetryAfterMs } from './retry';
 import type { RequestInfo } from './types';
@@ -91,7 +92,9 @@ export function createTransport(options: TransportOptions): Transport {
     agent,
   };
 
-  const watchAbort = createAbortWatch();
+  const aborts = createAbortWatch<(reason: unknown) => void>((fails, reason) => {
+    for (const fail of fails) fail(reason);
+  });
 
   const scrub = (text: string | undefined): string | undefined => {
     if (text === undefined) return undefined;
@@ -164,11 +167,11 @@ export function createTransport(options: TransportOptions): Transport {
         () => fail(new VeeamNetworkError('ETIMEDOUT', request.method, cleanPath, false)),
         options.requestTimeoutMs,
       );
-      const unwatch = caller ? watchAbort(caller, () => fail(caller.reason)) : undefined;
+      if (caller) aborts.watch(caller, fail);
       function finish() {
         settled = true;
         clock.clearTimer(timer);
-        unwatch?.();
+        if (caller) aborts.unwatch(caller, fail);
       }
       function fail(error: unknown) {
         if (settled) return;
@@ -212,34 +215,6 @@ export function createTransport(options: TransportOptions): Transport {
       return limit.activeCount + limit.pendingCount;
     },
     close: () => agent.destroy(),
-  };
-}
-
-/**
- * One 'abort' listener per caller signal, however many of its requests are in flight: a run's signal is
- * shared by all its requests, and a listener each would be a leak warning at the 11th.
- */
-function createAbortWatch(): (signal: AbortSignal, onAbort: () => void) => () => void {
-  const watched = new WeakMap<AbortSignal, { callbacks: Set<() => void>; handler: () => void }>();
-  return (signal, onAbort) => {
-    let entry = watched.get(signal);
-    if (!entry) {
-      const callbacks = new Set<() => void>();
-      const handler = () => {
-        for (const callback of [...callbacks]) callback();
-      };
-      entry = { callbacks, handler };
-      watched.set(signal, entry);
-      signal.addEventListener('abort', handler, { once: true });
-    }
-    const { callbacks, handler } = entry;
-    callbacks.add(onAbort);
-    return () => {
-      callbacks.delete(onAbort);
-      if (callbacks.size > 0) return;
-      signal.removeEventListener('abort', handler);
-      watched.delete(signal);
-    };
   };
 }
 
